@@ -1,0 +1,145 @@
+/**
+ * VT-d second-level page tables: 4 KiB granule, 4 levels of 512 entries
+ * (48-bit IOVA). Tables live in the machine buffer's page-table pool; an
+ * entry is `target * 4 + W * 2 + R`, where target is the next table's index
+ * (non-leaf, always R|W) or the physical frame number (leaf). Empty tables
+ * are kept until their domain is freed, as dma-iommu does.
+ */
+import { PT_ENTRIES, PT_PAGES_MAX, Reg, type MachineViews } from '../machine/layout.js';
+import { assert, budget } from '../util/assert.js';
+
+export const IOMMU_PAGE_SHIFT = 12;
+export const IOMMU_PAGE_BYTES = 4096;
+export const IOVA_WIDTH_BITS = 48;
+export const PERM_READ = 1;
+export const PERM_WRITE = 2;
+const LEVELS = 4;
+
+export class PageTables {
+  /** How many table levels the last walk read (for the modelled cost); a field, not a result object, to keep walks allocation-free. */
+  lastWalkLevels = 0;
+
+  constructor(private readonly v: MachineViews) {}
+
+  /** A fresh, empty root table. */
+  newRoot(): number {
+    return this.allocTable(LEVELS);
+  }
+
+  /** Installs npages leaf entries; allocates intermediate tables on the way. Returns tables allocated. */
+  map(root: number, iovaPfn: number, pfn: number, perm: number, npages: number): number {
+    let allocated = 0;
+    for (let i = 0; i < npages; i++) {
+      let table = root;
+      for (let level = LEVELS; level > 1; level--) {
+        const slot = table * PT_ENTRIES + indexAt(iovaPfn + i, level);
+        let e = this.v.ptEntries[slot]!;
+        if (e === 0) {
+          const child = this.allocTable(level - 1);
+          allocated++;
+          e = child * 4 + PERM_READ + PERM_WRITE;
+          this.v.ptEntries[slot] = e;
+        }
+        table = Math.floor(e / 4);
+      }
+      this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn + i, 1)] = (pfn + i) * 4 + perm;
+    }
+    return allocated;
+  }
+
+  /** Clears npages leaf entries; returns how many were present. */
+  unmap(root: number, iovaPfn: number, npages: number): number {
+    let cleared = 0;
+    for (let i = 0; i < npages; i++) {
+      const leafTable = this.leafTable(root, iovaPfn + i);
+      if (leafTable < 0) continue;
+      const slot = leafTable * PT_ENTRIES + indexAt(iovaPfn + i, 1);
+      if (this.v.ptEntries[slot] !== 0) cleared++;
+      this.v.ptEntries[slot] = 0;
+    }
+    return cleared;
+  }
+
+  /** The leaf entry for an IOVA page (0 = not present). */
+  walk(root: number, iovaPfn: number): number {
+    let table = root;
+    for (let level = LEVELS; level > 1; level--) {
+      const e = this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
+      if (e === 0) {
+        this.lastWalkLevels = LEVELS - level + 1;
+        return 0;
+      }
+      table = Math.floor(e / 4);
+    }
+    this.lastWalkLevels = LEVELS;
+    return this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, 1)]!;
+  }
+
+  /** Frees a domain's whole tree. */
+  freeTree(root: number): void {
+    this.freeRecursive(root, LEVELS);
+  }
+
+  tablesInUse(): number {
+    return this.v.regs[Reg.ptUsed]!;
+  }
+
+  reset(): void {
+    const v = this.v;
+    // Tables in use are exactly those with a non-zero level; zero them and rebuild the stack.
+    if (v.regs[Reg.ptUsed]! > 0) {
+      for (let t = 0; t < PT_PAGES_MAX; t++) {
+        if (v.ptLevel[t] !== 0) {
+          v.ptEntries.fill(0, t * PT_ENTRIES, (t + 1) * PT_ENTRIES);
+          v.ptLevel[t] = 0;
+        }
+      }
+    }
+    for (let i = 0; i < PT_PAGES_MAX; i++) v.ptFreeStack[i] = PT_PAGES_MAX - 1 - i;
+    v.regs[Reg.ptFreeTop] = PT_PAGES_MAX;
+    v.regs[Reg.ptUsed] = 0;
+  }
+
+  private leafTable(root: number, iovaPfn: number): number {
+    let table = root;
+    for (let level = LEVELS; level > 1; level--) {
+      const e = this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
+      if (e === 0) return -1;
+      table = Math.floor(e / 4);
+    }
+    return table;
+  }
+
+  private allocTable(level: number): number {
+    const v = this.v;
+    const top = v.regs[Reg.ptFreeTop]!;
+    budget(top > 0, `more than ${PT_PAGES_MAX} IOMMU page-table pages`);
+    const t = v.ptFreeStack[top - 1]!;
+    v.regs[Reg.ptFreeTop] = top - 1;
+    v.regs[Reg.ptUsed] = v.regs[Reg.ptUsed]! + 1;
+    assert(v.ptLevel[t] === 0, 'page-table page handed out twice');
+    v.ptLevel[t] = level;
+    return t;
+  }
+
+  private freeRecursive(table: number, level: number): void {
+    const v = this.v;
+    if (level > 1) {
+      for (let i = 0; i < PT_ENTRIES; i++) {
+        const e = v.ptEntries[table * PT_ENTRIES + i]!;
+        if (e !== 0) this.freeRecursive(Math.floor(e / 4), level - 1);
+      }
+    }
+    v.ptEntries.fill(0, table * PT_ENTRIES, (table + 1) * PT_ENTRIES);
+    v.ptLevel[table] = 0;
+    const top = v.regs[Reg.ptFreeTop]!;
+    v.ptFreeStack[top] = table;
+    v.regs[Reg.ptFreeTop] = top + 1;
+    v.regs[Reg.ptUsed] = v.regs[Reg.ptUsed]! - 1;
+  }
+}
+
+/** The 9-bit table index of an IOVA page number at a level (1 = leaf). */
+function indexAt(iovaPfn: number, level: number): number {
+  return Math.floor(iovaPfn / 2 ** (9 * (level - 1))) & 511;
+}

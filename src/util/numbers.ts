@@ -1,0 +1,58 @@
+/**
+ * Numbers as users write them: decimal, `0x` hex, with an optional K/M/G/T
+ * suffix meaning powers of two (SPEC section 2). One parser for program text,
+ * machine lines and CLI flags, so every place accepts the same spellings.
+ */
+
+const SUFFIX_SHIFT: Record<string, bigint> = { K: 10n, M: 20n, G: 30n, T: 40n };
+
+const NUMBER_RE = /^(0x[0-9a-fA-F]+|[0-9]+)([KMGTkmgt]?)$/;
+
+/** Parses a size/offset/address; returns undefined when the text is not a number. */
+export function parseBigNumber(text: string): bigint | undefined {
+  const m = NUMBER_RE.exec(text);
+  if (!m) return undefined;
+  const base = BigInt(m[1]!);
+  const suffix = m[2]!.toUpperCase();
+  return suffix ? base << SUFFIX_SHIFT[suffix]! : base;
+}
+
+/** Like parseBigNumber, for values that must stay exact as a JS number (< 2^53). */
+export function parseNumber(text: string): number | undefined {
+  const v = parseBigNumber(text);
+  if (v === undefined || v > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return Number(v);
+}
+
+/** Prints a size the way a person would write it: 4K, 2G, 0x1800, 512. */
+export function formatSize(value: number | bigint): string {
+  const v = BigInt(value);
+  if (v === 0n) return '0';
+  for (const [suffix, shift] of [['T', 40n], ['G', 30n], ['M', 20n], ['K', 10n]] as const) {
+    if (v % (1n << shift) === 0n) return `${v >> shift}${suffix}`;
+  }
+  return v >= 4096n ? `0x${v.toString(16)}` : v.toString();
+}
+
+/** Hex for addresses, as the kernel prints them. */
+export function hex(value: number | bigint): string {
+  return `0x${BigInt(value).toString(16)}`;
+}
+
+/** All-ones mask of `bits` low bits as a bigint (DMA_BIT_MASK). */
+export function bitMask(bits: number): bigint {
+  return bits >= 64 ? (1n << 64n) - 1n : (1n << BigInt(bits)) - 1n;
+}
+
+/** Smallest n such that value < 2^n (number of significant bits; 0 for 0). */
+export function bitLength(value: bigint): number {
+  return value === 0n ? 0 : value.toString(2).length;
+}
+
+/** True when every byte of [start, start+len) is addressable with a `bits`-bit mask. */
+export function fitsMask(start: bigint, len: number, bits: number): boolean {
+  if (bits >= 64) return start + BigInt(Math.max(len, 1)) - 1n < 1n << 64n;
+  return start + BigInt(Math.max(len, 1)) - 1n <= bitMask(bits);
+}
+
+export const ALL_ONES_64 = (1n << 64n) - 1n;
