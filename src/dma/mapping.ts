@@ -263,7 +263,7 @@ export class DmaLayer {
   }
 
   /** dma-direct through the bypass window adds 2^59; otherwise bus = physical. */
-  private dmaOffset(dev: number): bigint {
+  dmaOffset(dev: number): bigint {
     return this.m.domains.hasWindow(this.domainOf(dev)) ? BYPASS_WINDOW_BASE : 0n;
   }
 }

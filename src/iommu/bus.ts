@@ -42,6 +42,8 @@ export class Bus {
   usedStaleEntry = false;
   /** modelled ns of the last access */
   costNs = 0;
+  /** how the last access was resolved: physical (no IOMMU / identity), the bypass window, or a page walk */
+  route: 'direct' | 'window' | 'iommu' = 'direct';
 
   constructor(
     private readonly v: MachineViews,
@@ -63,6 +65,7 @@ export class Bus {
     this.drivenAddr = driven;
     const domain = this.v.devDomain[dev]!;
     const type = this.domains.type(domain);
+    this.route = 'direct';
     if (domain === NO_DOMAIN || type === DomainType.Identity) {
       const phys = Number(driven);
       if (driven + BigInt(len) <= BigInt(this.ramTop) && this.mem.isRam(phys, len)) {
@@ -72,6 +75,7 @@ export class Bus {
       if (domain === NO_DOMAIN) return AccessStatus.NoMemory;
       return this.fault(dev, driven, write, write ? 5 : 6);
     }
+    this.route = 'window';
     if (this.domains.hasWindow(domain) && driven >= BYPASS_WINDOW_BASE) {
       const phys = driven - BYPASS_WINDOW_BASE;
       if (phys + BigInt(len) <= BigInt(this.ramTop) && this.mem.isRam(Number(phys), len)) {
@@ -79,6 +83,7 @@ export class Bus {
         return AccessStatus.Ok;
       }
     }
+    this.route = 'iommu';
     if (driven + BigInt(len) > 1n << BigInt(IOVA_WIDTH_BITS)) return this.fault(dev, driven, write, 4);
     return this.walk(dev, domain, Number(driven), len, write);
   }

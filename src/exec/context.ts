@@ -1,0 +1,129 @@
+/**
+ * Everything one run of a program needs: the machine, the mapping layer
+ * under one policy, the contract model's bindings, the security record and
+ * the per-statement outcome (path, modelled cost, trace note). Statement
+ * semantics (src/exec/ops) read and change it; the executor owns the loop.
+ */
+import type { Machine } from '../machine/machine.js';
+import type { DmaLayer } from '../dma/mapping.js';
+import type { Statement, SegmentRef } from '../program/ast.js';
+import { BufferState, HandleState } from '../oracle/contract.js';
+import { Crash, defaultBlame, type Blame, type CrashKind, type SecurityRecord } from '../oracle/verdict.js';
+import { ModelPanic } from '../util/assert.js';
+
+export class ExecContext {
+  readonly devices = new Map<string, number>();
+  readonly deviceNames: string[] = [];
+  readonly buffers = new Map<string, BufferState>();
+  readonly handles = new Map<string, HandleState>();
+  /** every streaming mapping not yet unmapped */
+  readonly liveStreams = new Set<HandleState>();
+  readonly security: SecurityRecord = { rogue: 0, contained: 0, escaped: 0 };
+
+  // ---- per statement, reset by the executor
+  stmt!: Statement;
+  /** path label for the trace and the histograms: direct, bounce, iommu, or '' */
+  path = '';
+  costNs = 0;
+  /** what the statement returned or did, for the trace */
+  note = '';
+  /** the handle whose history goes into a crash signature */
+  subject: HandleState | undefined = undefined;
+
+  constructor(
+    readonly m: Machine,
+    readonly layer: DmaLayer,
+  ) {}
+
+  get line(): number {
+    return this.stmt.line;
+  }
+
+  /** How dma-debug names a device in its reports. */
+  debugName(dev: number): string {
+    return `DMA-API: dmafuzz ${this.deviceNames[dev]}`;
+  }
+
+  // ---- name resolution (the validator already checked names and kinds)
+
+  device(name: unknown): number {
+    const d = this.devices.get(name as string);
+    if (d === undefined) throw new ModelPanic(`unresolved device '${String(name)}'`);
+    return d;
+  }
+
+  buffer(name: unknown): BufferState {
+    const b = this.buffers.get(name as string);
+    if (!b) throw new ModelPanic(`unresolved buffer '${String(name)}'`);
+    return b;
+  }
+
+  handle(name: unknown): HandleState {
+    const h = this.handles.get(name as string);
+    if (!h) throw new ModelPanic(`unresolved handle '${String(name)}'`);
+    return h;
+  }
+
+  /** A handle argument: a name, or S[i] (segment i of an sg mapping). */
+  handleRef(arg: unknown): { h: HandleState; seg: number } {
+    if (typeof arg === 'object' && arg !== null && 'index' in arg) {
+      const ref = arg as SegmentRef;
+      return { h: this.handle(ref.name), seg: ref.index };
+    }
+    return { h: this.handle(arg), seg: 0 };
+  }
+
+  // ---- ending the run
+
+  crash(kind: CrashKind, message: string, blame: Blame = defaultBlame(kind), subject = this.subject): never {
+    throw new Crash(kind, blame, message, subject?.pathHistory() ?? '-');
+  }
+
+  /** api-misuse: the kernel's dma-debug text, then a plain sentence. */
+  misuse(check: string, kernelText: string, plain: string, subject = this.subject): never {
+    this.crash(`api-misuse:${check}`, `${kernelText}\n${plain} (driver bug)`, 'driver', subject);
+  }
+
+  /** Adds the layer's outcome of the call just made to this statement. */
+  takeLayerOutcome(h?: HandleState): void {
+    const out = this.layer.out;
+    this.costNs += out.costNs;
+    if (out.path !== 'none') {
+      this.path = out.path;
+      h?.note(out.path);
+    }
+    if (out.domainChange) this.note += `${this.note ? ' ' : ''}(${out.domainChange})`;
+  }
+
+  /** A DMA API call on a device whose driver was unbound. */
+  requireBound(dev: number): void {
+    if (!this.layer.isBound(dev)) {
+      this.misuse('use-after-unbind', `${this.debugName(dev)}: DMA API call after the driver was unbound`, `${this.stmt.op} on ${this.deviceNames[dev]} after 'unbind'`);
+    }
+  }
+
+  /**
+   * A handle must be released through the same path (and the same IOMMU
+   * domain) that created it; the layer cannot find it otherwise. This catches
+   * the cases where Linux would not even WARN (e.g. dma-direct "unmapping" an
+   * IOVA, leaving the IOMMU mapping alive).
+   */
+  checkSamePath(h: HandleState, what: string): void {
+    const created = h.history[0];
+    const now = this.layer.out.path;
+    if (created === undefined || now === 'none') return;
+    const cls = (p: string) => (p === 'iommu' ? 'the IOMMU' : 'dma-direct');
+    if (cls(created) !== cls(now)) {
+      this.crash('layer-error', `${what} of ${h.name} went through ${cls(now)}, but ${h.name} was created through ${cls(created)} at line ${h.line}\nthe layer released a handle through a different path than the one that made it (layer bug)`, 'layer', h);
+    }
+    if (now === 'iommu' && this.layer.domainSerial(h.dev) !== h.createDomainSerial) {
+      this.crash('layer-error', `${what} of ${h.name} went to IOMMU domain #${this.layer.domainSerial(h.dev)}, but ${h.name} was mapped in domain #${h.createDomainSerial}\nthe device changed domain while the handle was live (layer bug)`, 'layer', h);
+    }
+  }
+
+  /** A layer error of the call just made ends the run. */
+  checkLayerError(what: string, subject = this.subject): void {
+    const err = this.layer.out.layerError;
+    if (err) this.crash('layer-error', `${err}\n${what}: the layer could not handle a handle it returned, or failed a legal call (layer bug)`, 'layer', subject);
+  }
+}

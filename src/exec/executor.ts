@@ -1,0 +1,91 @@
+/**
+ * The executor: one loop over a program's statements on a reset machine
+ * under one policy, judging after every statement, stopping at the first
+ * crash. Every run has a step budget; an exception that is not a verdict is
+ * a model panic, never swallowed.
+ */
+import type { Program } from '../program/ast.js';
+import type { Machine } from '../machine/machine.js';
+import type { BypassPolicy } from '../policy/policy.js';
+import { DmaLayer } from '../dma/mapping.js';
+import { ExecContext } from './context.js';
+import { OPS } from './ops/index.js';
+import { Crash, type SecurityRecord, type Verdict } from '../oracle/verdict.js';
+import { makeSignature } from '../oracle/signature.js';
+import { BudgetExceeded } from '../util/assert.js';
+
+export interface TraceEntry {
+  index: number;
+  line: number;
+  /** what the statement returned or did */
+  note: string;
+  /** direct, bounce, iommu, or '' for statements that take no path */
+  path: string;
+  costNs: number;
+}
+
+export interface RunOptions {
+  /** keep a trace entry per statement (replay); off for fuzzing speed */
+  trace?: boolean;
+  /** statements a run may execute; more is a `hang` */
+  stepBudget?: number;
+  /** called after each executed statement (histograms, coverage) */
+  onStatement?: (op: string, path: string, costNs: number) => void;
+}
+
+export interface RunResult {
+  verdict: Verdict;
+  trace: TraceEntry[];
+  /** statements executed, the failing one included */
+  steps: number;
+}
+
+export const DEFAULT_STEP_BUDGET = 1_000_000;
+
+export function runProgram(program: Program, machine: Machine, policy: BypassPolicy, opts: RunOptions = {}): RunResult {
+  machine.reset();
+  const trace: TraceEntry[] = [];
+  const budget = opts.stepBudget ?? DEFAULT_STEP_BUDGET;
+  let ctx: ExecContext | undefined;
+  const stmts = program.statements;
+  let i = 0;
+  try {
+    ctx = new ExecContext(machine, new DmaLayer(machine, policy));
+    for (; i < stmts.length; i++) {
+      if (i >= budget) throw new Crash('hang', 'model', `the run exceeded its step budget of ${budget} statements`);
+      const s = stmts[i]!;
+      ctx.stmt = s;
+      ctx.path = '';
+      ctx.costNs = 0;
+      ctx.note = '';
+      ctx.subject = undefined;
+      OPS[s.op](ctx, s);
+      if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
+      opts.onStatement?.(s.op, ctx.path, ctx.costNs);
+    }
+    return { verdict: { verdict: 'ok', security: ctx.security }, trace, steps: i };
+  } catch (e) {
+    const security: SecurityRecord = ctx?.security ?? { rogue: 0, contained: 0, escaped: 0 };
+    const s = stmts[Math.min(i, stmts.length - 1)];
+    const op = s?.op ?? 'program';
+    let crash: Crash;
+    if (e instanceof Crash) crash = e;
+    else if (e instanceof BudgetExceeded) crash = new Crash('hang', 'model', e.message);
+    else crash = new Crash('model-panic', 'model', `model panic in ${op}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
+    if (opts.trace && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });
+    return {
+      verdict: {
+        verdict: 'crash',
+        kind: crash.kind,
+        blame: crash.blame,
+        statementIndex: i,
+        line: s?.line ?? 0,
+        message: crash.message,
+        signature: makeSignature(policy.name, crash.kind, op, crash.pathHistory),
+        security,
+      },
+      trace,
+      steps: i + 1,
+    };
+  }
+}

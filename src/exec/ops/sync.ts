@@ -1,0 +1,44 @@
+/** `sync_for_cpu` and `sync_for_device`: ownership handovers of streaming mappings. */
+import type { ExecContext } from '../context.js';
+import type { Direction, Statement } from '../../program/ast.js';
+import { settleCpuWrites } from './lifecycle.js';
+
+function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
+  const d = ctx.device(s.args.dev);
+  const h = ctx.handle(s.args.map);
+  ctx.requireBound(d);
+  ctx.subject = h;
+  const what = forCpu ? 'sync_for_cpu' : 'sync_for_device';
+  const dir = (s.args.dir as Direction | undefined) ?? h.dir!;
+  // the sg forms always sync the whole list
+  const off = h.kind === 'sg' ? 0 : ((s.args.off as number | undefined) ?? 0);
+  const len = h.kind === 'sg' ? h.len : ((s.args.len as number | undefined) ?? h.len);
+  if (h.failed) {
+    if (h.checked) {
+      ctx.note = `skipped: ${h.name} failed and the driver checked it (its error path)`;
+      return;
+    }
+    ctx.misuse('map-error-unchecked', `${ctx.debugName(d)}: device driver failed to check map error [device address=0xffffffffffffffff]`, `${h.name} failed (line ${h.line}) and is synced without a dma_mapping_error check`);
+  }
+  if (h.released) {
+    ctx.misuse('sync-after-unmap', `${ctx.debugName(d)}: device driver tries to sync DMA memory it has not allocated [device address=0x${h.handle.toString(16)}]`, `${what} of ${h.name} after it was released at line ${h.releasedLine}`);
+  }
+  const report = ctx.m.debug.checkSync(d, h.handle, h.kind === 'sg' ? 0 : off, h.kind === 'sg' ? 1 : len, dir, forCpu, ctx.debugName(d));
+  if (report) ctx.misuse(report.check, report.message, `${what} of ${h.name} does not match its mapping (line ${h.line})`);
+  for (const seg of h.kind === 'sg' ? h.segs : [{ handle: h.handle, len }]) {
+    ctx.layer.sync(d, seg.handle, h.kind === 'sg' ? 0 : off, h.kind === 'sg' ? seg.len : len, dir, forCpu);
+    ctx.takeLayerOutcome(h);
+    ctx.checkLayerError(what, h);
+    ctx.checkSamePath(h, what);
+  }
+  if (forCpu) {
+    h.handOver('cpu', off, len);
+  } else {
+    settleCpuWrites(h);
+    h.handOver('device', off, len);
+  }
+  ctx.note = `ok, ${forCpu ? 'the CPU' : 'the device'} owns ${off === 0 && len >= h.len ? h.name : `${h.name}[${off}..${off + len})`}${ctx.note ? ' ' + ctx.note : ''}`;
+}
+
+export const sync_for_cpu = (ctx: ExecContext, s: Statement) => sync(ctx, s, true);
+export const sync_for_device = (ctx: ExecContext, s: Statement) => sync(ctx, s, false);
