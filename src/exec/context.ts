@@ -121,9 +121,17 @@ export class ExecContext {
     }
   }
 
-  /** A layer error of the call just made ends the run. */
+  /** A layer error of the call just made ends the run, explained in one sentence. */
   checkLayerError(what: string, subject = this.subject): void {
     const err = this.layer.out.layerError;
-    if (err) this.crash('layer-error', `${err}\n${what}: the layer could not handle a handle it returned, or failed a legal call (layer bug)`, 'layer', subject);
+    if (!err) return;
+    const created = subject?.history[0];
+    const now = this.layer.out.path;
+    const cls = (p: string) => (p === 'iommu' ? 'the IOMMU' : 'dma-direct');
+    const plain =
+      subject && created && now !== 'none' && cls(created) !== cls(now)
+        ? `${what} of ${subject.name} was routed through ${cls(now)} by the masks now in force (${this.layer.maskBits(subject.dev)}-bit streaming, ${this.layer.coherentBits(subject.dev)}-bit coherent), but ${subject.name} came from ${cls(created)} at line ${subject.line}`
+        : `${what}: the layer failed a legal call or could not find a handle it returned`;
+    this.crash('layer-error', `${err}\n${plain} (layer bug)`, 'layer', subject);
   }
 }

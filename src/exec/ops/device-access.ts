@@ -65,7 +65,9 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
   const liedNote = lied ? ` The device drives only ${width} address bits but the driver set a ${h.createMaskBits}-bit mask, so ${hex(addr)} was cut to ${hex(bus.drivenAddr)} (driver bug: it lied about the width).` : '';
   const blame = lied ? 'driver' : 'layer';
   if (status === AccessStatus.Fault) {
-    ctx.crash('iommu-fault', `${faultLine(d, write, bus.faultAddr, bus.faultReason)}\n${h.name} is a live, legal ${h.kind} handle (line ${h.line}) but the IOMMU refused the device's ${write ? 'write' : 'read'} at ${hex(addr)} (${blame} bug).${liedNote}`, blame);
+    const now = ctx.layer.domainName(d);
+    const moved = ctx.layer.domainSerial(d) !== h.createDomainSerial ? ` The device is in domain ${now} now; ${h.name} was made before that, and nothing carried it over.` : '';
+    ctx.crash('iommu-fault', `${faultLine(d, write, bus.faultAddr, bus.faultReason)}\n${h.name} is a live, legal ${h.kind} handle (line ${h.line}) but the IOMMU refused the device's ${write ? 'write' : 'read'} at ${hex(addr)} (${blame} bug).${moved}${liedNote}`, blame);
   }
   if (status === AccessStatus.NoMemory) {
     ctx.crash(write ? 'memory-corruption' : 'stale-data', `${what} at bus address ${hex(bus.drivenAddr)}: no memory there (master abort)\nthe device's ${write ? 'data went nowhere' : 'read returned nothing'} although ${h.name} is live and legal (${blame} bug).${liedNote}`, blame);

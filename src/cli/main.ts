@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The `dmafuzz` command line. Each command lives in its own file; this one
+ * only wires them to yargs and maps errors to exit codes: 0 success, 1 a
+ * (new) crash or a regression, 2 bad usage or bad input (one line, no stack).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../util/errors.js';
+import { replayCommand } from './replay.js';
+
+export async function main(args: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const parser = yargs(args)
+    .scriptName('dmafuzz')
+    .usage('$0 <command> [options]\n\nStress and fuzz the Linux DMA-mapping layer and its IOMMU bypass decision.')
+    .command(replayCommand as never)
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`dmafuzz: ${e.format()}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (usageError) {
+    process.stderr.write(`dmafuzz: ${usageError}\nRun 'dmafuzz --help' for usage.\n`);
+    return 2;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`dmafuzz: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(70);
+  },
+);
