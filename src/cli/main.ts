@@ -9,8 +9,10 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { replayCommand } from './replay.js';
 
+/** yargs' own complaints (unknown flag, missing argument): thrown so that no handler runs after them. */
+class UsageError extends Error {}
+
 export async function main(args: string[]): Promise<number> {
-  let usageError: string | undefined;
   const parser = yargs(args)
     .scriptName('dmafuzz')
     .usage('$0 <command> [options]\n\nStress and fuzz the Linux DMA-mapping layer and its IOMMU bypass decision.')
@@ -22,8 +24,7 @@ export async function main(args: string[]): Promise<number> {
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      throw err ?? new UsageError(msg);
     });
   try {
     await parser.parseAsync();
@@ -32,11 +33,11 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write(`dmafuzz: ${e.format()}\n`);
       return 2;
     }
+    if (e instanceof UsageError) {
+      process.stderr.write(`dmafuzz: ${e.message}\nRun 'dmafuzz --help' for usage.\n`);
+      return 2;
+    }
     throw e;
-  }
-  if (usageError) {
-    process.stderr.write(`dmafuzz: ${usageError}\nRun 'dmafuzz --help' for usage.\n`);
-    return 2;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

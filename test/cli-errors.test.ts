@@ -1,0 +1,99 @@
+/**
+ * Bad input through the real binary: one clear line naming file:line:column
+ * and what was expected, exit code 2, no stack trace.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dmafuzz } from './cli.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-errors-'));
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function expectUsageError(args: string[], pattern: RegExp): void {
+  const r = dmafuzz(args);
+  assert.equal(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
+  assert.equal(r.stdout, '', 'nothing on stdout');
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(r.stderr.trim().split('\n').length <= 2, true, `short message: ${r.stderr}`);
+}
+
+const header = '# dmafuzz v1\n';
+
+const CASES: Array<[string, string, RegExp]> = [
+  ['unknown statement', 'dev d0 width=64\nmapp_single d0 b0 0 4K to_device\n', /unknown\.dmafuzz:3:1: unknown statement 'mapp_single'.*did you mean 'map_single'/],
+  ['bad size', 'dev d0 width=64\nb0 = kmalloc 4Q\n', /bad-size\.dmafuzz:3:\d+: expected a size .*'4Q'/],
+  ['unknown handle', 'dev d0 width=64\nunmap_single d0 m9\n', /unknown-handle\.dmafuzz:3:\d+: .*'m9'/],
+  ['unknown device', 'b0 = kmalloc 4K\nm0 = map_single nv1 b0 0 4K to_device\n', /unknown-device\.dmafuzz:3:\d+: .*device 'nv1'/],
+  ['wrong number of arguments', 'dev d0 width=64\nb0 = kmalloc 4K\nm0 = map_single d0 b0 0\n', /wrong-args\.dmafuzz:4:\d+: map_single takes 5 arguments/],
+  ['unknown machine key', 'machine ram=0-2G colour=blue\ndev d0 width=64\n', /machine-key\.dmafuzz:2:\d+: unknown machine key 'colour'/],
+  ['bad machine value', 'machine inval=sometimes\ndev d0 width=64\n', /machine-value\.dmafuzz:2:\d+: expected 'strict' or 'lazy' for inval, got 'sometimes'/],
+  ['bad direction', 'dev d0 width=64\nb0 = kmalloc 4K\nm0 = map_single d0 b0 0 4K to_dev\n', /bad-dir\.dmafuzz:4:\d+: expected a direction/],
+  ['missing seed', 'b0 = kmalloc 4K\ncpu_write b0 0 4K\n', /missing-seed\.dmafuzz:3:\d+: .*seed=/],
+  ['unknown policy on the machine line', 'machine policy=intel-2020\ndev d0 width=64\n', /unknown policy 'intel-2020' \(expected one of: direct, iommu, intel-2019/],
+];
+
+const FILES = ['unknown', 'bad-size', 'unknown-handle', 'unknown-device', 'wrong-args', 'machine-key', 'machine-value', 'bad-dir', 'missing-seed', 'policy-name'];
+
+CASES.forEach(([name, body, pattern], i) => {
+  test(`replay rejects a program with a ${name}`, () => {
+    const file = write(`${FILES[i]}.dmafuzz`, header + body);
+    expectUsageError(['replay', file], pattern);
+  });
+});
+
+test('replay of an unreadable file names it', () => {
+  expectUsageError(['replay', path.join(dir, 'missing.dmafuzz')], /missing\.dmafuzz: cannot read program: no such file/);
+  expectUsageError(['replay', dir], /is a directory/);
+});
+
+test('a policy module that does not implement the interface', () => {
+  const mod = write('bad-policy.mjs', 'export default { name: "half", probe() { return {}; } };\n');
+  const file = write('uses-bad-policy.dmafuzz', header + 'dev d0 width=64\n');
+  expectUsageError(['replay', file, '--policy', mod], /bad-policy\.mjs: the policy module does not implement the interface: missing route/);
+  const notObject = write('not-object.mjs', 'export default 42;\n');
+  expectUsageError(['replay', file, '--policy', notObject], /not-object\.mjs: a policy module must export default an object/);
+});
+
+test('a user policy module from the README works end to end', () => {
+  const mod = write(
+    'always-iommu.mjs',
+    `export default {
+  name: 'always-iommu',
+  description: 'every device translated, every call through the IOMMU',
+  probe: () => ({ attach: 'fresh-translated' }),
+  maskChanged: () => ({}),
+  route: () => ({ path: 'iommu' }),
+};
+`,
+  );
+  const r = dmafuzz(['replay', 'test/fixtures/mask-games.dmafuzz', '--policy', mod, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const row = JSON.parse(r.stdout.trim());
+  assert.equal(row.policy, 'always-iommu');
+  assert.equal(row.verdict, 'ok');
+});
+
+test('bad flags are usage errors', () => {
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--inval', 'sometimes'], /--inval: expected 'strict' or 'lazy'/);
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--ram', '4G-2G'], /--ram: RAM range '4G-2G' is empty/);
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--policy', 'nonesuch'], /unknown policy 'nonesuch'/);
+  expectUsageError(['replay'], /Not enough non-option arguments|files/);
+  expectUsageError(['frobnicate'], /Unknown argument|Unknown command|frobnicate/);
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--no-such-flag'], /Unknown argument/);
+});
+
+test('--help works on the replay command', () => {
+  const r = dmafuzz(['replay', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /--policy/);
+  assert.match(r.stdout, /--json/);
+});
