@@ -53,10 +53,21 @@ export class DmaDebug {
     return id;
   }
 
-  /** dma_mapping_error marks the entry for this handle as checked. */
+  /**
+   * dma_mapping_error marks an entry for this handle as checked: the first
+   * unchecked one, since without an IOMMU the same address can be mapped
+   * several times (debug_dma_mapping_error does the same).
+   */
   markChecked(dev: number, handle: bigint): void {
-    const id = this.find(dev, handle);
-    if (id >= 0) this.v.mapChecked[id] = 1;
+    const v = this.v;
+    const n = v.regs[Reg.mapLiveCount]!;
+    for (let i = 0; i < n; i++) {
+      const id = v.mapLive[i]!;
+      if (v.mapDev[id] === dev && v.mapHandle[id] === handle && v.mapChecked[id] === 0) {
+        v.mapChecked[id] = 1;
+        return;
+      }
+    }
   }
 
   /** check_unmap for unmap_single/page, unmap_sg and free_coherent; removes the entry when it passes. */
@@ -100,7 +111,7 @@ export class DmaDebug {
   checkSync(dev: number, handle: bigint, off: number, bytes: number, dir: Direction, forCpu: boolean, name: string): DebugReport | undefined {
     const v = this.v;
     const start = handle + BigInt(off);
-    const id = this.findContaining(dev, start);
+    const id = this.findContaining(dev, start, bytes);
     if (id < 0) {
       return { check: 'sync-unmapped', message: `${name}: device driver tries to sync DMA memory it has not allocated [device address=${hex(start)}] [size=${bytes} bytes]` };
     }
@@ -180,15 +191,29 @@ export class DmaDebug {
     return best;
   }
 
-  private findContaining(dev: number, addr: bigint): number {
+  /**
+   * check_sync's lookup: an entry holding the whole synced range (several
+   * mappings may share a start address); failing that, one holding its start,
+   * so that a sync past the end is reported against the right entry.
+   */
+  private findContaining(dev: number, addr: bigint, bytes: number): number {
     const v = this.v;
     const n = v.regs[Reg.mapLiveCount]!;
+    const end = addr + BigInt(Math.max(1, bytes));
+    let holdsStart = -1;
     for (let i = 0; i < n; i++) {
       const id = v.mapLive[i]!;
-      if (v.mapDev[id] === dev && v.mapHandle[id]! <= addr && addr < v.mapHandle[id]! + BigInt(Math.max(1, v.mapBytes[id]!))) return id;
+      if (v.mapDev[id] !== dev) continue;
+      const lo = v.mapHandle[id]!;
+      const hi = lo + BigInt(Math.max(1, v.mapBytes[id]!));
+      if (lo <= addr && addr < hi) {
+        if (end <= hi) return id;
+        if (holdsStart < 0) holdsStart = id;
+      }
     }
-    return -1;
+    return holdsStart;
   }
+
 
   /**
    * The live list is a permutation of all ids: positions [0, count) are live,

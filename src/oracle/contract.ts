@@ -78,6 +78,8 @@ export class HandleState {
   segs: Segment[] = [];
   /** bytes the CPU wrote into a from_device/bidirectional mapping while it owned it */
   cpuWrites: Array<{ buf: BufferState; lo: number; hi: number }> = [];
+  /** bytes the device wrote since the mapping was last handed to the CPU */
+  deviceWrites: Array<{ buf: BufferState; lo: number; hi: number }> = [];
   owner: Owner = 'device';
   /** per-byte owner when a range sync split the mapping: 1 = device */
   ownBytes: Uint8Array | null = null;

@@ -84,6 +84,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
     let done = 0;
     for (const p of parts) {
       p.buf.store(p.bufOff, bytes.subarray(done, done + p.len));
+      if (h.dir !== undefined) h.deviceWrites.push({ buf: p.buf, lo: p.bufOff, hi: p.bufOff + p.len });
       done += p.len;
     }
     ctx.note = `ok (${bytesNote(bytes)}${landed ? '' : ''})`;

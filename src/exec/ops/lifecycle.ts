@@ -65,6 +65,7 @@ export function releaseContract(ctx: ExecContext, h: HandleState): void {
   h.released = true;
   h.releasedLine = ctx.line;
   settleCpuWrites(h);
+  h.deviceWrites.length = 0;
   h.owner = 'cpu';
   h.ownBytes = null;
   ctx.liveStreams.delete(h);
@@ -82,4 +83,15 @@ export function releaseContract(ctx: ExecContext, h: HandleState): void {
 export function settleCpuWrites(h: HandleState): void {
   for (const w of h.cpuWrites) w.buf.markUndefined(w.lo, w.hi);
   h.cpuWrites.length = 0;
+}
+
+/**
+ * A sync_for_device of a bidirectional mapping hands the CPU's bytes to the
+ * device again; what the device wrote since the last handover to the CPU was
+ * never handed over, and a bounce slot gets overwritten with the CPU's copy.
+ * The contract stops promising those bytes.
+ */
+export function discardDeviceWrites(h: HandleState): void {
+  if (h.dir === 'bidirectional') for (const w of h.deviceWrites) w.buf.markUndefined(w.lo, w.hi);
+  h.deviceWrites.length = 0;
 }

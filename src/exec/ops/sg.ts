@@ -17,7 +17,10 @@ export function map_sg(ctx: ExecContext, s: Statement): void {
   const h = new HandleState(s.bind!, 'sg', d, total, dir, s.line);
   ctx.handles.set(s.bind!, h);
   ctx.subject = h;
-  for (const b of bufs) checkMappable(ctx, d, b, 0, b.size);
+  for (const [i, b] of bufs.entries()) {
+    if (bufs.indexOf(b) !== i) ctx.misuse('overlapping-mapping', `${ctx.debugName(d)}: cacheline tracking EEXIST, overlapping mappings aren't supported [${b.name} twice in one list]`, `${b.name} appears twice in the scatter list`);
+    checkMappable(ctx, d, b, 0, b.size, dir);
+  }
   const segs = ctx.layer.mapSg(d, bufs.map((b) => ({ phys: b.phys, len: b.size })), dir);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError('map_sg');
@@ -30,7 +33,8 @@ export function map_sg(ctx: ExecContext, s: Statement): void {
   h.segs = segs;
   h.handle = segs[0]!.handle;
   h.segParts = partsOf(ctx, d, bufs, segs);
-  ctx.m.debug.add(d, h.handle, total, bufs[0]!.phys, MapType.Sg, dir, bufs.length);
+  // dma-debug keeps one entry per DMA segment, each remembering the list's entry count
+  for (const seg of segs) ctx.m.debug.add(d, seg.handle, seg.len, bufs[0]!.phys, MapType.Sg, dir, bufs.length);
   for (const b of bufs) if (!b.streams.includes(h)) b.streams.push(h);
   ctx.liveStreams.add(h);
   stampCreated(ctx, h, ctx.layer.maskBits(d));
@@ -65,7 +69,15 @@ export function unmap_sg(ctx: ExecContext, s: Statement): void {
   const h = ctx.handle(s.args.sg);
   ctx.requireBound(d);
   const dir = (s.args.dir as Direction | undefined) ?? h.dir!;
-  if (checkRelease(ctx, h, 'unmap_sg', () => ctx.m.debug.checkUnmap(d, h.handle, h.len, MapType.Sg, dir, ctx.debugName(d)))) return;
+  const checkSegments = () => {
+    if (h.segs.length === 0) return ctx.m.debug.checkUnmap(d, h.handle, h.len, MapType.Sg, dir, ctx.debugName(d));
+    for (const seg of h.segs) {
+      const report = ctx.m.debug.checkUnmap(d, seg.handle, seg.len, MapType.Sg, dir, ctx.debugName(d));
+      if (report) return report;
+    }
+    return undefined;
+  };
+  if (checkRelease(ctx, h, 'unmap_sg', checkSegments)) return;
   ctx.layer.unmapSg(d, h.segs, dir);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError('unmap_sg', h);

@@ -17,7 +17,7 @@ export function map_single(ctx: ExecContext, s: Statement): void {
   const h = new HandleState(s.bind!, 'single', d, len, dir, s.line);
   ctx.handles.set(s.bind!, h);
   ctx.subject = h;
-  checkMappable(ctx, d, b, off, len);
+  checkMappable(ctx, d, b, off, len, dir);
   const handle = ctx.layer.map(d, b.phys + off, len, dir);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError(s.op);

@@ -1,7 +1,7 @@
 /** `sync_for_cpu` and `sync_for_device`: ownership handovers of streaming mappings. */
 import type { ExecContext } from '../context.js';
 import type { Direction, Statement } from '../../program/ast.js';
-import { settleCpuWrites } from './lifecycle.js';
+import { discardDeviceWrites, settleCpuWrites } from './lifecycle.js';
 
 function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   const d = ctx.device(s.args.dev);
@@ -23,8 +23,11 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   if (h.released) {
     ctx.misuse('sync-after-unmap', `${ctx.debugName(d)}: device driver tries to sync DMA memory it has not allocated [device address=0x${h.handle.toString(16)}]`, `${what} of ${h.name} after it was released at line ${h.releasedLine}`);
   }
-  const report = ctx.m.debug.checkSync(d, h.handle, h.kind === 'sg' ? 0 : off, h.kind === 'sg' ? 1 : len, dir, forCpu, ctx.debugName(d));
-  if (report) ctx.misuse(report.check, report.message, `${what} of ${h.name} does not match its mapping (line ${h.line})`);
+  const ranges = h.kind === 'sg' ? h.segs.map((g) => ({ handle: g.handle, off: 0, len: g.len })) : [{ handle: h.handle, off, len }];
+  for (const r of ranges) {
+    const report = ctx.m.debug.checkSync(d, r.handle, r.off, r.len, dir, forCpu, ctx.debugName(d));
+    if (report) ctx.misuse(report.check, report.message, `${what} of ${h.name} does not match its mapping (line ${h.line})`);
+  }
   for (const seg of h.kind === 'sg' ? h.segs : [{ handle: h.handle, len }]) {
     ctx.layer.sync(d, seg.handle, h.kind === 'sg' ? 0 : off, h.kind === 'sg' ? seg.len : len, dir, forCpu);
     ctx.takeLayerOutcome(h);
@@ -32,9 +35,11 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
     ctx.checkSamePath(h, what);
   }
   if (forCpu) {
+    h.deviceWrites.length = 0;
     h.handOver('cpu', off, len);
   } else {
     settleCpuWrites(h);
+    discardDeviceWrites(h);
     h.handOver('device', off, len);
   }
   ctx.note = `ok, ${forCpu ? 'the CPU' : 'the device'} owns ${off === 0 && len >= h.len ? h.name : `${h.name}[${off}..${off + len})`}${ctx.note ? ' ' + ctx.note : ''}`;
