@@ -73,9 +73,8 @@ export class DmaDebug {
   /** check_unmap for unmap_single/page, unmap_sg and free_coherent; removes the entry when it passes. */
   checkUnmap(dev: number, handle: bigint, bytes: number | undefined, type: MapType, dir: Direction | undefined, name: string): DebugReport | undefined {
     const v = this.v;
-    const what = type === MapType.Coherent ? 'free' : 'unmap';
     if (handle === DMA_MAPPING_ERROR) {
-      return { check: 'invalid-free', message: `${name}: device driver tries to ${what} an invalid DMA memory address` };
+      return { check: 'invalid-free', message: `${name}: device driver tries to free an invalid DMA memory address` };
     }
     const id = this.find(dev, handle, bytes, type);
     if (id < 0) {

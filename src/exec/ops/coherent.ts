@@ -17,8 +17,8 @@ export function alloc_coherent(ctx: ExecContext, s: Statement): void {
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError('alloc_coherent');
   const phys = ctx.layer.lastPhys;
-  // the CPU side exists even when the allocation failed, so that later statements resolve; they are skipped
-  const buf = new BufferState(s.bind!, 'coherent', Math.max(phys, 0), size, new Uint8Array(size), s.line);
+  // the CPU side exists even when the allocation failed (empty), so that later statements resolve; they are skipped
+  const buf = new BufferState(s.bind!, 'coherent', Math.max(phys, 0), handle === undefined ? 0 : size, new Uint8Array(handle === undefined ? 0 : size), s.line);
   ctx.buffers.set(s.bind!, buf);
   if (handle === undefined) {
     h.failed = true;
@@ -40,7 +40,7 @@ export function free_coherent(ctx: ExecContext, s: Statement): void {
   const h = ctx.handle(s.args.buf);
   const buf = ctx.buffer(s.args.buf);
   ctx.requireBound(d);
-  if (checkRelease(ctx, h, 'free_coherent', () => ctx.m.debug.checkUnmap(d, h.handle, h.len, MapType.Coherent, undefined, ctx.debugName(d)))) return;
+  if (checkRelease(ctx, d, h, 'free_coherent', () => ctx.m.debug.checkUnmap(d, h.handle, h.len, MapType.Coherent, undefined, ctx.debugName(d)))) return;
   ctx.layer.freeCoherent(d, h.handle, buf.phys, h.len);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError('free_coherent', h);

@@ -21,7 +21,7 @@ export function kmalloc(ctx: ExecContext, s: Statement): void {
 export function kfree(ctx: ExecContext, s: Statement): void {
   const b = ctx.buffer(s.args.buf);
   if (b.freed) {
-    ctx.misuse('double-free', `kfree of ${b.name} which was already freed at line ${b.freedLine}`, `${b.name} is freed twice`);
+    ctx.misuse('double-free', `BUG: KASAN: double-free in kfree [${b.name} was freed at line ${b.freedLine}]`, `${b.name} is freed twice`);
   }
   const live = b.streams[0];
   if (live) {

@@ -26,8 +26,9 @@ export function stampCreated(ctx: ExecContext, h: HandleState, maskBits: number)
 }
 
 /** Driver bugs a release can show before the layer is even called; returns true when the statement is skipped. */
-export function checkRelease(ctx: ExecContext, h: HandleState, what: string, debugCheck: () => DebugReport | undefined): boolean {
+export function checkRelease(ctx: ExecContext, dev: number, h: HandleState, what: string, debugCheck: () => DebugReport | undefined): boolean {
   ctx.subject = h;
+  checkOwnDevice(ctx, dev, h, what);
   if (h.failed) {
     if (h.checked) {
       ctx.note = `skipped: ${h.name} failed and the driver checked it (its error path)`;
@@ -94,4 +95,20 @@ export function settleCpuWrites(h: HandleState): void {
 export function discardDeviceWrites(h: HandleState): void {
   if (h.dir === 'bidirectional') for (const w of h.deviceWrites) w.buf.markUndefined(w.lo, w.hi);
   h.deviceWrites.length = 0;
+}
+
+/**
+ * A release or sync names the device the handle belongs to. dma-debug looks
+ * entries up by (device, address), so another device's mapping at the same
+ * address (routine with per-device IOMMU domains) would fool it; the
+ * contract knows which device the handle came from.
+ */
+export function checkOwnDevice(ctx: ExecContext, dev: number, h: HandleState, what: string): void {
+  if (h.dev === dev) return;
+  const sync = what.startsWith('sync');
+  ctx.misuse(
+    sync ? 'sync-unmapped' : 'free-unmapped',
+    `${ctx.debugName(dev)}: device driver tries to ${sync ? 'sync' : 'free'} DMA memory it has not allocated [device address=${hex(h.handle)}] [size=${h.len} bytes]`,
+    `${what} names ${ctx.deviceNames[dev]}, but ${h.name} was made for ${ctx.deviceNames[h.dev]} at line ${h.line}`,
+  );
 }

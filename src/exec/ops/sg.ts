@@ -77,7 +77,7 @@ export function unmap_sg(ctx: ExecContext, s: Statement): void {
     }
     return undefined;
   };
-  if (checkRelease(ctx, h, 'unmap_sg', checkSegments)) return;
+  if (checkRelease(ctx, d, h, 'unmap_sg', checkSegments)) return;
   ctx.layer.unmapSg(d, h.segs, dir);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError('unmap_sg', h);

@@ -44,7 +44,7 @@ export function unmap_single(ctx: ExecContext, s: Statement): void {
   ctx.requireBound(d);
   const len = (s.args.len as number | undefined) ?? h.len;
   const dir = (s.args.dir as Direction | undefined) ?? h.dir!;
-  if (checkRelease(ctx, h, s.op, () => ctx.m.debug.checkUnmap(d, h.handle, len, MapType.Single, dir, ctx.debugName(d)))) return;
+  if (checkRelease(ctx, d, h, s.op, () => ctx.m.debug.checkUnmap(d, h.handle, len, MapType.Single, dir, ctx.debugName(d)))) return;
   ctx.layer.unmap(d, h.handle, len, dir);
   ctx.takeLayerOutcome(h);
   ctx.checkLayerError(s.op, h);
@@ -58,6 +58,9 @@ export const unmap_page = unmap_single;
 export function mapping_error(ctx: ExecContext, s: Statement): void {
   const d = ctx.device(s.args.dev);
   const h = ctx.handle(s.args.map);
+  if (h.dev !== d) {
+    ctx.misuse('foreign-handle', `${ctx.debugName(d)}: dma_mapping_error on ${h.name}, which was mapped for ${ctx.deviceNames[h.dev]}`, `a handle is only valid for the device it was mapped for`, h);
+  }
   h.checked = true;
   if (h.failed) {
     ctx.note = `-ENOMEM: ${h.name} failed; the driver takes its error path and skips what uses it`;

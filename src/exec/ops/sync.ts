@@ -1,7 +1,7 @@
 /** `sync_for_cpu` and `sync_for_device`: ownership handovers of streaming mappings. */
 import type { ExecContext } from '../context.js';
 import type { Direction, Statement } from '../../program/ast.js';
-import { discardDeviceWrites, settleCpuWrites } from './lifecycle.js';
+import { checkOwnDevice, discardDeviceWrites, settleCpuWrites } from './lifecycle.js';
 
 function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   const d = ctx.device(s.args.dev);
@@ -9,6 +9,7 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   ctx.requireBound(d);
   ctx.subject = h;
   const what = forCpu ? 'sync_for_cpu' : 'sync_for_device';
+  checkOwnDevice(ctx, d, h, what);
   const dir = (s.args.dir as Direction | undefined) ?? h.dir!;
   // the sg forms always sync the whole list
   const off = h.kind === 'sg' ? 0 : ((s.args.off as number | undefined) ?? 0);
