@@ -156,7 +156,8 @@ function randomProgram(seed: number): string {
       out.push(chance(0.5) ? `dev_write ${dev} ${target} ${off} ${len} seed=${i}` : `dev_read ${dev} ${target} ${off} ${len}`);
     } else if (x < 0.9) {
       const addrs = ['0', '0x1000', '0xfee00000', '0xfffff000', '0x100000000', '0x17ffff000', '0x800000000000000', '0x800000100000000', '0xffffffffffffffff', '0xfffffffffffff000', '0xffff000', String(Math.floor(r() * 2 ** 33))];
-      out.push(`${chance(0.5) ? 'dev_write_raw' : 'dev_read_raw'} ${D} ${pick(addrs)} ${pick([1, 8, 64, 4096, 5000])}${chance(0.5) ? ` seed=${i}` : ''}`);
+      const write = chance(0.5);
+      out.push(`${write ? 'dev_write_raw' : 'dev_read_raw'} ${D} ${pick(addrs)} ${pick([1, 8, 64, 4096, 5000])}${write ? ` seed=${i}` : ''}`);
     } else if (x < 0.95) out.push('tick');
     else if (x < 0.97) out.push(`unbind ${D}`);
   }
@@ -178,9 +179,13 @@ const total = createHash('sha256');
 const machines = new Map<string, Machine>();
 let runs = 0;
 let crashes = 0;
+/** verdict kinds and how far runs got, for --verbose */
+const kinds = new Map<string, number>();
+let steps = 0;
+let statements = 0;
 
 function runText(section: Hash, text: string, extraWords: string): void {
-  const lp = loadProgramText(text.replace(/^(machine [^\n]*)?/m, (line) => line || ''), 'fp', extraWords ? extraWords.split(' ').map((w, i) => ({ key: w.split('=')[0]!, value: w.split('=')[1]!, column: i + 1 })) : []);
+  const lp = loadProgramText(text, 'fp', extraWords ? extraWords.split(' ').map((w, i) => ({ key: w.split('=')[0]!, value: w.split('=')[1]!, column: i + 1 })) : []);
   const key = JSON.stringify({ ...lp.config, policy: '' });
   let m = machines.get(key);
   if (!m) machines.set(key, (m = new Machine(lp.config)));
@@ -188,6 +193,10 @@ function runText(section: Hash, text: string, extraWords: string): void {
     const res = runProgram(lp.program, m, builtinPolicy(name)!, { trace: true });
     runs++;
     if (res.verdict.verdict !== 'ok') crashes++;
+    const k = res.verdict.kind ?? 'ok';
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    steps += res.steps;
+    statements += lp.program.statements.length;
     section.update(JSON.stringify(res.verdict) + '\n');
     for (const t of res.trace) section.update(`${t.index} ${t.line} ${t.path} ${t.costNs} ${t.note}\n`);
     hashMachine(section, m);
@@ -213,9 +222,12 @@ for (const mw of MACHINES) {
   section(`random x${RANDOM_PROGRAMS} [${mw || 'default'}]`, (h) => {
     for (let s = 0; s < RANDOM_PROGRAMS; s++) {
       const text = randomProgram(s);
-      if (verbose && s < 3) console.log(text);
       runText(h, text, mw);
     }
   });
+}
+if (verbose) {
+  console.log(`\nstatements executed ${steps} of ${statements}`);
+  for (const [k, c] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${String(c).padStart(6)}  ${k}`);
 }
 console.log(`\nfingerprint ${total.digest('hex')}  (${runs} runs, ${crashes} crashed)`);

@@ -69,7 +69,8 @@ export class Swiotlb {
   /** Bytes mapped at a bounce address that starts a mapping, or -1 if none does. */
   mappedBytes(bounce: number): number {
     const slot = this.slotOf(bounce);
-    if (slot < 0 || (bounce - this.start) % SWIOTLB_SLOT_BYTES !== 0 || this.v.slotOrig[slot]! < 0) return -1;
+    // only the first slot of a mapping records its size: an address inside a mapping starts none
+    if (slot < 0 || (bounce - this.start) % SWIOTLB_SLOT_BYTES !== 0 || this.v.slotOrig[slot]! < 0 || this.v.slotMapBytes[slot]! <= 0) return -1;
     return this.v.slotMapBytes[slot]!;
   }
 

@@ -109,8 +109,10 @@ export function applyMachineWords(
         fail(`unknown machine key '${w.key}' (expected one of: ${MACHINE_KEYS.join(', ')})`);
     }
   }
+  // a consistency problem is about the RAM layout (or page size): point at that word
+  const culprit = words.find((w) => w.key === 'ram') ?? words.find((w) => w.key === 'page') ?? words[0];
   checkConsistency(cfg, (msg) => {
-    throw new UserError(msg, where.file, where.line, words[0]?.column);
+    throw new UserError(msg, where.file, where.line, culprit?.column);
   });
   return cfg;
 }

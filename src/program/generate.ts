@@ -121,7 +121,8 @@ class Builder {
   constructor(private readonly opts: GenOptions) {}
 
   run(intents: readonly Intent[]): Program {
-    const ndev = Math.min(8, Math.max(1, this.opts.devices ?? 2));
+    // a short intent list (a shrunk one) gets fewer devices, so counterexamples stay small
+    const ndev = Math.min(8, this.opts.devices ?? 2, Math.max(1, Math.ceil(intents.length / 4)));
     // probe: devices and their masks (drivers set masks first thing)
     for (let i = 0; i < ndev; i++) this.addDevice(intents[i] ?? { k: 0, a: i, b: 0, c: 0, d: 0 });
     for (const it of intents) this.step(it);
