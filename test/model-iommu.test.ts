@@ -242,6 +242,7 @@ describe('IOMMU page tables', () => {
     assert.equal(m.tables.walk(root, 0x100), 0x7777 * 4 + PERM_WRITE);
   });
 
+  // Teardown frees the whole tree (domain_exit); the pool hands pages back zeroed.
   it('freeTree releases every table, and freed tables come back empty', () => {
     const m = machine();
     const root = m.tables.newRoot();
@@ -277,6 +278,7 @@ describe('IOMMU page tables', () => {
 });
 
 describe('IOTLB', () => {
+  // IOTLB entries are tagged by domain (VT-d domain id): one domain never hits another's entry.
   it('fill then lookup, tagged by domain', () => {
     const m = machine();
     assert.equal(m.iotlb.lookup(1, 0x10), -1);
@@ -308,6 +310,7 @@ describe('IOTLB', () => {
     assert.equal(m.iotlb.pfnAt(m.iotlb.lookup(1, 1)), 0x3000);
   });
 
+  // Geometry: 16 sets x 4 ways = 64 entries (reach 256 KiB), set = IOVA pfn mod 16.
   it('holds 64 entries: one full set per 16 consecutive pages x 4', () => {
     const m = machine();
     for (let p = 0; p < 64; p++) m.iotlb.fill(3, p, p + 100, PERM_WRITE);
@@ -625,6 +628,7 @@ describe('iommu-dma through the mapping layer', () => {
     }
   });
 
+  // intel_alloc_iova: the limit is the mask (streaming for map, coherent for alloc).
   it('respects a mask narrower than 32 bits', () => {
     const { m, layer, dev } = setup('iommu', { mask: 30 });
     assert.equal(layer.map(dev, kmalloc(m, PAGE), PAGE, 'to_device'), BigInt(G - PAGE));
@@ -652,6 +656,7 @@ describe('iommu-dma through the mapping layer', () => {
     assert.equal(m.domains.type(domain()), DomainType.Translated);
   });
 
+  // intel_unmap's "Driver unmaps unmatched page" WARN: an unknown or already-freed IOVA is a layer error.
   it('unmap of a handle this domain never handed out is a layer error', () => {
     const { m, layer, dev } = setup('iommu', { mask: 64 });
     const h = layer.map(dev, kmalloc(m, PAGE), PAGE, 'to_device');

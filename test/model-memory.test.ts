@@ -108,6 +108,7 @@ describe('machine config: applyMachineWords', () => {
     throwsUserError(() => config('inval=strict', 'bogus=1'), /unknown machine key 'bogus' \(expected one of: ram, policy, inval, fq, swiotlb, page, swiotlb_map_copy\)/, 22);
   });
 
+  // Bad values are UserErrors naming what was expected, at the word's column.
   it('rejects bad values at their column', () => {
     throwsUserError(() => config('inval=sometimes'), /expected 'strict' or 'lazy' for inval, got 'sometimes'/, 9);
     throwsUserError(() => config('policy='), /expected a policy name or a path/, 9);
@@ -125,6 +126,7 @@ describe('machine config: applyMachineWords', () => {
     throwsUserError(() => config('inval=lazy', 'fq=0'), /fq/, 20);
   });
 
+  // The documented limits are inclusive: fq 1..4096, swiotlb 256K..1G, page 4K..64K.
   it('accepts the boundary values', () => {
     assert.equal(config(`fq=${MAX_FLUSH_QUEUE}`).fq, 4096);
     assert.equal(config('fq=1').fq, 1);
@@ -133,6 +135,7 @@ describe('machine config: applyMachineWords', () => {
     assert.equal(config('page=64K').pageBytes, 64 * K);
   });
 
+  // RAM ranges: START-END with END exclusive, inside the model's 4 TiB, never overlapping.
   it('rejects malformed, empty, too-high and overlapping RAM ranges at the ram column', () => {
     throwsUserError(() => config('inval=lazy', 'ram=0-2G,4G'), /expected RAM ranges like 0-2G,4G-6G .* got '4G'/, 20);
     throwsUserError(() => config('ram=2G-1G'), /RAM range '2G-1G' is empty/, 9);
@@ -151,6 +154,7 @@ describe('machine config: applyMachineWords', () => {
     ]);
   });
 
+  // RAM is whole pages, and the swiotlb pool needs RAM below 4G (memblock_alloc_low).
   it('rejects RAM not aligned to the page size, and a machine with no RAM below 4G', () => {
     throwsUserError(() => config('ram=0-0x1800'), /RAM range 0-6K is not aligned to the 4K page size/, 9);
     throwsUserError(() => config('page=64K', 'ram=0-2G,4G-0x100001000'), /not aligned to the 64K page size/);
@@ -193,6 +197,7 @@ describe('machine config: deriveFacts', () => {
     assert.equal(deriveFacts(config('ram=0-2G,4G-4T')).windowRequiredMaskBits, 60);
   });
 
+  // Slots = pool size / 2 KiB (IO_TLB_SHIFT 11); page shift from the page size.
   it('ramTop, page shift and swiotlb slot count', () => {
     const f = deriveFacts(config());
     assert.equal(f.ramTop, 6 * G);
@@ -238,6 +243,7 @@ describe('sparse memory', () => {
     assert.equal(m.mem.backedPages(), 0);
   });
 
+  // Accesses split per page; only written pages get backing.
   it('write/read round trip across a page boundary backs exactly the pages touched', () => {
     const m = machine();
     const src = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
@@ -256,6 +262,7 @@ describe('sparse memory', () => {
     assert.equal(m.mem.backedPages(), 2);
   });
 
+  // Backing is per page: repeated writes to one page back it once.
   it('backedPages counts distinct touched pages only', () => {
     const m = machine();
     m.mem.write(4 * G, new Uint8Array([1]));
@@ -278,6 +285,7 @@ describe('sparse memory', () => {
     assert.deepEqual(b, Uint8Array.from([7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
   });
 
+  // memcpy inside RAM, as swiotlb bouncing uses it.
   it('copy() moves bytes between addresses in different pages', () => {
     const m = machine();
     const src = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
@@ -289,6 +297,7 @@ describe('sparse memory', () => {
     m.mem.copy(0, 0, 0); // zero-length is a no-op
   });
 
+  // The PC hole at 2-4G and everything above the top of RAM is not RAM (identity domain / no IOMMU need this).
   it('isRam: holes and the top of RAM are not RAM', () => {
     const m = machine();
     assert.equal(m.mem.isRam(0, 1), true);
@@ -399,6 +408,7 @@ describe('page allocator', () => {
     assert.equal(m.pages.alloc(4096, 'dma', ExtentKind.Kmalloc), 0x1000);
   });
 
+  // SPEC 2: the same program on the same config places every buffer at the same address.
   it('is deterministic: the same requests on a fresh machine give the same addresses', () => {
     const run = (): number[] => {
       const m = machine('ram=0-1G,4G-5G');
@@ -415,6 +425,7 @@ describe('page allocator', () => {
     assert.deepEqual(run(), a);
   });
 
+  // free_pages: the pages go back and first fit reuses the lowest hole that fits.
   it('free returns the size and makes the address reusable; unknown starts give -1', () => {
     const m = machine();
     const a = m.pages.alloc(4096, 'normal', ExtentKind.Kmalloc);
@@ -430,6 +441,7 @@ describe('page allocator', () => {
     assert.equal(m.pages.alloc(4096, 'normal', ExtentKind.Kmalloc), b + 4096); // but fits one page
   });
 
+  // The boot-time swiotlb reservation survives machine reset; everything else goes.
   it('kindAt and liveCount track allocations; the swiotlb pool is a boot-time reservation', () => {
     const m = machine();
     assert.equal(m.pages.liveCount(), 1);
@@ -457,6 +469,7 @@ describe('page allocator', () => {
     assert.equal(m.pages.alloc(4096, 'dma32', ExtentKind.Kmalloc), 0);
   });
 
+  // No ZONE_NORMAL RAM: an unlimited request falls back to ZONE_DMA32 (zonelist fallback).
   it('a machine with RAM only below 4G puts normal requests into dma32', () => {
     const m = machine('ram=0-1G');
     const p = m.pages.alloc(4096, 'normal', ExtentKind.Kmalloc);
@@ -464,6 +477,7 @@ describe('page allocator', () => {
     assert.equal(zoneOf(p), 'dma32');
   });
 
+  // Out of memory in every allowed zone: the allocation fails (-1), nothing blocks.
   it('exhaustion returns -1', () => {
     const m = machine('ram=0-64M', 'swiotlb=256K');
     assert.equal(m.pages.alloc(16 * M, 'dma', ExtentKind.Kmalloc), 0); // all of ZONE_DMA
@@ -483,6 +497,7 @@ describe('page allocator', () => {
     assert.equal(m.pages.alloc(4096, 'normal', ExtentKind.Kmalloc), 16 * M);
   });
 
+  // Allocation granule is the configured page size (page=64K).
   it('allocates whole pages of the configured page size', () => {
     const m = machine('page=64K');
     assert.equal(m.pages.alloc(100, 'normal', ExtentKind.Kmalloc), 4 * G);
@@ -490,6 +505,7 @@ describe('page allocator', () => {
     assert.equal(m.pages.free(4 * G), 64 * K);
   });
 
+  // x86 zones: ZONE_DMA < 16M (zone_dma_bits 24), ZONE_DMA32 < 4G; dma-direct's zone from a mask width.
   it('zoneOf and zoneForMaskBits', () => {
     assert.equal(zoneOf(0), 'dma');
     assert.equal(zoneOf(16 * M - 1), 'dma');

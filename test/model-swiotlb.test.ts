@@ -136,6 +136,7 @@ describe('swiotlb geometry and slot search', () => {
     assert.equal(sw.map(4 * G, 50 * SLOT, 'to_device'), sw.start); // 100+50 > 128 -> wrap
   });
 
+  // nslots = ceil(size / IO_TLB_SIZE); io_tlb_used goes up at map and down at unmap.
   it('usedSlots counts ceil(size / 2K) per mapping and unmap gives them back', () => {
     const m = machine();
     const sw = m.swiotlb;
@@ -187,6 +188,7 @@ describe('swiotlb lookups', () => {
     assert.equal(sw.origOf(sw.end), -1);
   });
 
+  // The size is recorded at a mapping's first slot only; other addresses start no mapping.
   it('mappedBytes: the size at the start of a mapping, -1 elsewhere', () => {
     const m = machine();
     const sw = m.swiotlb;

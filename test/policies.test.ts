@@ -104,6 +104,7 @@ describe('policy intel-2019 (iommu_need_mapping, v5.4)', () => {
 describe('policy bypass-flag (dma_go_direct, 5.9)', () => {
   const p = bypassFlagPolicy;
 
+  // The device sits in one translated domain with the bypass window for life; set_mask only recomputes the flag.
   it('probe attaches a windowed translated domain; masks change no domain', () => {
     assert.deepEqual(p.probe(dev(32, 32, 'none'), FACTS), { attach: 'fresh-translated-window' });
     assert.deepEqual(p.maskChanged(dev(64, 64, 'translated', { window: true }), FACTS), {});
@@ -145,6 +146,7 @@ describe('policy bypass-flag (dma_go_direct, 5.9)', () => {
 describe('policy default-domain (decide at set_*mask)', () => {
   const p = defaultDomainPolicy;
 
+  // Robin's sketch: each successful set_*mask decides from min(streaming, coherent), both directions.
   it('maskChanged switches both ways, only when the kind of domain is wrong', () => {
     const table: Array<[PolicyDevice, object]> = [
       [dev(64, 64, 'translated'), { attach: 'identity' }],
@@ -184,12 +186,14 @@ describe('policy commit-on-map (decide at the first map/alloc)', () => {
   const DIRECT = 1;
   const IOMMU = 2;
 
+  // Before the commit the device is in an empty translated domain (stray DMA blocked).
   it('probe: an empty translated domain, uncommitted; masks change nothing', () => {
     assert.deepEqual(p.probe(dev(32, 32, 'none'), FACTS), { attach: 'fresh-translated', state: UNCOMMITTED });
     assert.deepEqual(p.maskChanged(dev(64, 64, 'translated'), FACTS), {});
     assert.deepEqual(p.maskChanged(dev(32, 32, 'identity', { state: DIRECT }), FACTS), {});
   });
 
+  // The committed mask: the first map/alloc decides from min(streaming, coherent), and records it.
   it('the first map or alloc commits from the smaller mask', () => {
     assert.deepEqual(p.route('map', dev(32, 32, 'translated'), FACTS), { path: 'iommu', state: IOMMU });
     assert.deepEqual(p.route('map', dev(64, 32, 'translated'), FACTS), { path: 'iommu', state: IOMMU });
@@ -215,6 +219,7 @@ describe('policy commit-on-map (decide at the first map/alloc)', () => {
 });
 
 describe('policies direct and iommu', () => {
+  // A machine without an IOMMU: dma-direct + swiotlb for every call.
   it('direct: always direct, no IOMMU', () => {
     assert.deepEqual(directPolicy.probe(dev(32, 32, 'none'), FACTS), { attach: 'none' });
     assert.deepEqual(directPolicy.maskChanged(dev(24, 24, 'none'), FACTS), {});
@@ -225,6 +230,7 @@ describe('policies direct and iommu', () => {
     }
   });
 
+  // Every device in its own translated domain; never bypass.
   it('iommu: always iommu, a fresh translated domain at probe', () => {
     assert.deepEqual(iommuPolicy.probe(dev(32, 32, 'none'), FACTS), { attach: 'fresh-translated' });
     assert.deepEqual(iommuPolicy.maskChanged(dev(64, 64, 'translated'), FACTS), {});
@@ -235,6 +241,7 @@ describe('policies direct and iommu', () => {
     }
   });
 
+  // The shared "no domain change" value cannot be mutated by a policy.
   it('NO_CHANGE is an empty frozen object', () => {
     assert.deepEqual(NO_CHANGE, {});
     assert.equal(Object.isFrozen(NO_CHANGE), true);
@@ -342,6 +349,7 @@ describe('policy registry', () => {
     });
   }
 
+  // SPEC 5's six built-in policies, each with a description for --help.
   it('lists the six built-ins in order', () => {
     assert.deepEqual(BUILTIN_POLICY_NAMES, ['direct', 'iommu', 'intel-2019', 'bypass-flag', 'default-domain', 'commit-on-map']);
     assert.equal(BUILTIN_POLICIES.length, 6);
@@ -352,11 +360,13 @@ describe('policy registry', () => {
     assert.equal(builtinPolicy('nope'), undefined);
   });
 
+  // A built-in name resolves to the built-in object itself.
   it('resolvePolicy returns a built-in by name', async () => {
     assert.equal(await resolvePolicy('intel-2019'), intel2019Policy);
     assert.equal(await resolvePolicy('bypass-flag'), bypassFlagPolicy);
   });
 
+  // A typo gets a one-line UserError listing the valid names (with the caller's location).
   it('an unknown name is a UserError listing the built-ins', async () => {
     await rejectsUserError(
       resolvePolicy('nope'),
@@ -365,6 +375,7 @@ describe('policy registry', () => {
     await rejectsUserError(resolvePolicy('nope', process.cwd(), 'prog.dmafuzz:2'), /^prog\.dmafuzz:2: unknown policy 'nope'/);
   });
 
+  // Anything with a slash or a .js/.mjs/.ts ending is a module path, not a name.
   it('isPolicyPath', () => {
     assert.equal(isPolicyPath('./p.js'), true);
     assert.equal(isPolicyPath('p.mjs'), true);
@@ -400,6 +411,7 @@ describe('policy registry', () => {
     assert.equal(await resolvePolicy(file), p);
   });
 
+  // A module may export `policy` instead of default; given probe/description are kept.
   it('loads a module that exports `policy` with its own probe and description', async () => {
     const file = writeModule(
       'named.mjs',
@@ -411,17 +423,20 @@ describe('policy registry', () => {
     assert.deepEqual(p.probe(dev(32, 32, 'none'), FACTS), { attach: 'identity' });
   });
 
+  // route is the one required function; its absence is named.
   it('a module without route is a UserError mentioning route', async () => {
     const file = writeModule('no-route.mjs', "export default { name: 'half' };\n");
     await rejectsUserError(resolvePolicy(file), /does not implement the interface: missing route\(call, device, facts\) \(a function\)/);
   });
 
+  // Missing or broken modules are UserErrors, not crashes.
   it('a missing file or a module that does not load is a UserError', async () => {
     await rejectsUserError(resolvePolicy('./absent.mjs', tmp), /policy module '\.\/absent\.mjs' not found/);
     const broken = writeModule('broken.mjs', 'export default {{{\n');
     await rejectsUserError(resolvePolicy(broken), /cannot load policy module/);
   });
 
+  // The interface check names every problem; optional parts get defaults.
   it('checkPolicyShape names every missing or ill-typed part', () => {
     const throwsShape = (candidate: unknown, re: RegExp): void => {
       assert.throws(

@@ -103,7 +103,7 @@ export class DmaDirect {
     this.out.path = 'direct';
     this.out.costNs += c.pageAllocNs + c.directMapNs;
     // with a DMA offset the mask is judged on bus addresses; the zone choice uses what is left for physical ones
-    const physBits = offset === 0n ? coherentBits : coherentBits >= 64 ? 64 : 0;
+    const physBits = offset === 0n ? coherentBits : physBitsBelow(coherentBits, offset);
     let zoneIndex = ZONES.indexOf(zoneForMaskBits(physBits));
     for (; zoneIndex >= 0; zoneIndex--) {
       const phys = this.m.pages.alloc(size, ZONES[zoneIndex]!, ExtentKind.Coherent);
@@ -140,6 +140,12 @@ export class DmaDirect {
     }
     return Number(phys);
   }
+}
+
+/** Width of the physical range a bus mask still covers once the DMA offset is taken off (0: none). */
+function physBitsBelow(maskBits: number, offset: bigint): number {
+  const limit = bitMask(maskBits) - offset;
+  return limit < 0n ? 0 : limit.toString(2).length;
 }
 
 function copyCost(copies: boolean, bytes: number, perByte: number): number {

@@ -50,7 +50,9 @@ export class Swiotlb {
    * or -1 when the pool has no room (or the mapping is over 256 KiB).
    */
   map(orig: number, bytes: number, dir: Direction): number {
-    const need = Math.max(1, Math.ceil(bytes / SWIOTLB_SLOT_BYTES));
+    // a zero-length bounce is refused: a mapping's first slot records its (non-zero) size
+    if (bytes <= 0) return -1;
+    const need = Math.ceil(bytes / SWIOTLB_SLOT_BYTES);
     if (need > SWIOTLB_SEGMENT_SLOTS || need > this.slots - this.usedSlots()) return -1;
     const first = this.findFree(need, bytes >= this.cfg.pageBytes ? this.pageSlots : 1);
     if (first < 0) return -1;
