@@ -803,7 +803,6 @@ describe('dma-direct coherent allocations', () => {
   // a 60..63-bit coherent device only ever gets memory below 16M, and fails once ZONE_DMA is full.
   it(
     'bypass window: a 60-bit coherent mask is not confined to ZONE_DMA',
-    { todo: "bug: DmaDirect.alloc uses physBits = coherentBits >= 64 ? 64 : 0 when there is a DMA offset, so a 60-63-bit coherent mask through the bypass window allocates only from ZONE_DMA (phys 0 here) instead of any zone" },
     () => {
       const { m, layer, dev } = setup('bypass-flag', { coherent: 60 });
       const h = layer.allocCoherent(dev, PAGE);

@@ -164,7 +164,6 @@ describe('machine config: applyMachineWords', () => {
   // A consistency error caused by the ram word should point at the ram word, not at whatever word came first.
   it(
     'a misaligned RAM error points at the ram word even when it is not the first word',
-    { todo: "bug: applyMachineWords' checkConsistency reports words[0].column (the 'inval' word here), not the column of the ram word that caused it" },
     () => {
       throwsUserError(() => config('inval=lazy', 'ram=0-0x1800'), /not aligned/, 20);
     },

@@ -204,7 +204,6 @@ describe('swiotlb lookups', () => {
   // (Programs cannot reach this: the executor rejects zero-length maps first.)
   it(
     'a zero-byte mapping is either refused or can be unmapped',
-    { todo: 'bug: Swiotlb.map(orig, 0) succeeds and takes one slot, but mappedBytes() of it is -1 (slotMapBytes 0 is read as "no mapping"), so Swiotlb.unmap() throws ModelPanic and the slot can never be freed' },
     () => {
       const m = machine();
       const sw = m.swiotlb;

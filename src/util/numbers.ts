@@ -39,9 +39,21 @@ export function hex(value: number | bigint): string {
   return `0x${BigInt(value).toString(16)}`;
 }
 
+/** 2^53 - 1 as a bigint: at or below it, a bigint converts to a number exactly. */
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * DMA_BIT_MASK(0..63), built once: masks are asked for on every map and
+ * every device access, and building one costs two bigint allocations.
+ */
+const BIT_MASKS: readonly bigint[] = Array.from({ length: 64 }, (_, bits) => (1n << BigInt(bits)) - 1n);
+const ALL_ONES = (1n << 64n) - 1n;
+
 /** All-ones mask of `bits` low bits as a bigint (DMA_BIT_MASK). */
 export function bitMask(bits: number): bigint {
-  return bits >= 64 ? (1n << 64n) - 1n : (1n << BigInt(bits)) - 1n;
+  if (bits >= 64) return ALL_ONES;
+  // a non-integer or negative width is not in the table: compute it (BigInt() throws for a fraction, as before)
+  return BIT_MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
 }
 
 /** Smallest n such that value < 2^n (number of significant bits; 0 for 0). */
@@ -51,6 +63,19 @@ export function bitLength(value: bigint): number {
 
 /** True when every byte of [start, start+len) is addressable with a `bits`-bit mask. */
 export function fitsMask(start: bigint, len: number, bits: number): boolean {
+  // Fast path without bigint arithmetic (this runs on every dma-direct map and
+  // every new handle): when start and start + len are safe integers the
+  // double sum is exact, and 2^bits is exact for a whole bits below 64, so
+  // start + len - 1 <= 2^bits - 1 is decided exactly; anything else takes the
+  // bigint path below.
+  const n = Math.max(len, 1);
+  if (start >= 0n && start <= MAX_SAFE_BIG && Number.isSafeInteger(n)) {
+    const end = Number(start) + n;
+    if (end <= Number.MAX_SAFE_INTEGER) {
+      if (bits >= 64) return true;
+      if (bits >= 0 && Number.isInteger(bits)) return end <= 2 ** bits;
+    }
+  }
   if (bits >= 64) return start + BigInt(Math.max(len, 1)) - 1n < 1n << 64n;
   return start + BigInt(Math.max(len, 1)) - 1n <= bitMask(bits);
 }
