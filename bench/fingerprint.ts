@@ -164,6 +164,127 @@ function randomProgram(seed: number): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * A mostly legal driver: tracks what is mapped and who owns it, so runs go
+ * deep (mask changes still trip the weaker policies, which is fine); one
+ * statement in ~400 is a deliberate misuse.
+ */
+function legalishProgram(seed: number): string {
+  const r = rng(seed * 104729 + 7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const chance = (p: number) => r() < p;
+  interface Buf { name: string; size: number; freed: boolean; mapped: boolean }
+  interface Map1 { name: string; dev: string; buf: Buf; len: number; dir: string; owner: 'device' | 'cpu' }
+  interface Sg { name: string; dev: string; bufs: Buf[]; dir: string; owner: 'device' | 'cpu' }
+  interface Coh { name: string; dev: string; size: number }
+  const out: string[] = [];
+  const devs: string[] = [];
+  const bufs: Buf[] = [];
+  const maps: Map1[] = [];
+  const sgs: Sg[] = [];
+  const cohs: Coh[] = [];
+  let id = 0;
+  const fresh = (p: string) => `${p}${id++}`;
+  const sizes = [8, 64, 200, 512, 1000, 2048, 4096, 4100, 8192, 12288, 65536];
+  const dirs = ['to_device', 'from_device', 'bidirectional'];
+  const masks = [24, 30, 32, 33, 36, 40, 48, 60, 64, 64];
+  const nDev = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < nDev; i++) {
+    const d = fresh('d');
+    devs.push(d);
+    out.push(`dev ${d} width=${pick([32, 40, 48, 64, 64])}`);
+    out.push(`set_mask_and_coherent ${d} ${pick(masks)}`);
+  }
+  const n = 50 + Math.floor(r() * 400);
+  for (let i = 0; i < n; i++) {
+    const D = pick(devs);
+    const x = r();
+    const live = bufs.filter((b) => !b.freed);
+    if (chance(1 / 400)) {
+      // a deliberate misuse of some kind
+      const m = maps[0];
+      if (m && chance(0.5)) out.push(`unmap_single ${m.dev} ${m.name} ${m.len + 1}`);
+      else if (live.length) out.push(`kfree ${live[0]!.name}`);
+      continue;
+    }
+    if (x < 0.04) out.push(`${pick(['set_mask', 'set_coherent_mask', 'set_mask_and_coherent'])} ${D} ${pick(masks)}`);
+    else if (x < 0.16) {
+      const b: Buf = { name: fresh('b'), size: pick(sizes), freed: false, mapped: false };
+      bufs.push(b);
+      out.push(`${b.name} = kmalloc ${b.size}${chance(0.15) ? ' zone=' + pick(['dma', 'dma32']) : ''}`);
+    } else if (x < 0.2) {
+      const b = live.find((q) => !q.mapped);
+      if (b) {
+        out.push(`kfree ${b.name}`);
+        b.freed = true;
+      }
+    } else if (x < 0.25) {
+      const b = live.find((q) => !q.mapped);
+      if (b) out.push(`cpu_write ${b.name} 0 ${b.size} seed=${i}`);
+    } else if (x < 0.36) {
+      const b = live.find((q) => !q.mapped);
+      if (!b) continue;
+      const m: Map1 = { name: fresh('m'), dev: D, buf: b, len: b.size, dir: pick(dirs), owner: 'device' };
+      out.push(`${m.name} = map_single ${D} ${b.name} 0 ${b.size} ${m.dir}`, `mapping_error ${D} ${m.name}`);
+      b.mapped = true;
+      maps.push(m);
+    } else if (x < 0.42 && maps.length) {
+      const m = maps.splice(Math.floor(r() * maps.length), 1)[0]!;
+      out.push(`unmap_single ${m.dev} ${m.name}`);
+      m.buf.mapped = false;
+      if (chance(0.5)) out.push(`cpu_read ${m.buf.name} 0 ${m.buf.size}`);
+    } else if (x < 0.58 && maps.length) {
+      const m = pick(maps);
+      if (m.owner === 'device') {
+        const len = Math.min(m.len, pick([1, 64, 512, 4096, 9000]));
+        if (m.dir !== 'to_device' && chance(0.6)) out.push(`dev_write ${m.dev} ${m.name} 0 ${len} seed=${i}`);
+        else if (m.dir !== 'from_device') out.push(`dev_read ${m.dev} ${m.name} ${m.len - len} ${len}`);
+        if (chance(0.4)) {
+          out.push(`sync_for_cpu ${m.dev} ${m.name}`);
+          m.owner = 'cpu';
+        }
+      } else {
+        out.push(chance(0.5) ? `cpu_read ${m.buf.name} 0 ${m.len}` : `cpu_write ${m.buf.name} 0 ${Math.min(m.len, 100)} seed=${i}`);
+        out.push(`sync_for_device ${m.dev} ${m.name}`);
+        m.owner = 'device';
+      }
+    } else if (x < 0.63) {
+      const free = live.filter((q) => !q.mapped).slice(0, 1 + Math.floor(r() * 3));
+      if (free.length === 0) continue;
+      const g: Sg = { name: fresh('g'), dev: D, bufs: free, dir: pick(dirs), owner: 'device' };
+      out.push(`${g.name} = map_sg ${D} [${free.map((b) => b.name).join(' ')}] ${g.dir}`);
+      for (const b of free) b.mapped = true;
+      sgs.push(g);
+      if (g.dir !== 'to_device') out.push(`dev_write ${D} ${g.name}[0] 0 ${Math.min(free[0]!.size, 64)} seed=${i}`);
+      else out.push(`dev_read ${D} ${g.name}[0] 0 ${Math.min(free[0]!.size, 64)}`);
+      if (chance(0.5)) out.push(`sync_for_cpu ${D} ${g.name}`, `sync_for_device ${D} ${g.name}`);
+    } else if (x < 0.67 && sgs.length) {
+      const g = sgs.splice(0, 1)[0]!;
+      out.push(`unmap_sg ${g.dev} ${g.name}`);
+      for (const b of g.bufs) b.mapped = false;
+    } else if (x < 0.72) {
+      const c: Coh = { name: fresh('c'), dev: D, size: pick(sizes) };
+      cohs.push(c);
+      out.push(`${c.name} = alloc_coherent ${D} ${c.size}`);
+    } else if (x < 0.78 && cohs.length) {
+      const c = pick(cohs);
+      const len = Math.min(c.size, 256);
+      out.push(`dev_write ${c.dev} ${c.name} 0 ${len} seed=${i}`, `cpu_read ${c.name} 0 ${len}`, `cpu_write ${c.name} 0 ${len} seed=${i + 1}`, `dev_read ${c.dev} ${c.name} 0 ${len}`);
+    } else if (x < 0.8 && cohs.length) {
+      const c = cohs.splice(0, 1)[0]!;
+      out.push(`free_coherent ${c.dev} ${c.name}`);
+    } else if (x < 0.86) {
+      const addr = pick(['0x1000', '0xfee00000', '0xfffff000', '0x100000000', '0x800000100000000', String(Math.floor(r() * 2 ** 33))]);
+      out.push(chance(0.5) ? `dev_read_raw ${D} ${addr} ${pick([8, 64, 4096])}` : `dev_write_raw ${D} ${addr} ${pick([8, 64, 4096])} seed=${i}`);
+    } else if (x < 0.9) out.push('tick');
+  }
+  for (const m of maps) out.push(`unmap_single ${m.dev} ${m.name}`);
+  for (const g of sgs) out.push(`unmap_sg ${g.dev} ${g.name}`);
+  for (const c of cohs) out.push(`free_coherent ${c.dev} ${c.name}`);
+  for (const d of devs) out.push(`unbind ${d}`);
+  return out.join('\n') + '\n';
+}
+
 // ---- the run ---------------------------------------------------------------------------
 
 const MACHINES = [
@@ -221,7 +342,7 @@ section('map+unmap programs', (h) => {
 for (const mw of MACHINES) {
   section(`random x${RANDOM_PROGRAMS} [${mw || 'default'}]`, (h) => {
     for (let s = 0; s < RANDOM_PROGRAMS; s++) {
-      const text = randomProgram(s);
+      const text = s % 2 === 0 ? randomProgram(s) : legalishProgram(s);
       runText(h, text, mw);
     }
   });

@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { replayCommand } from './replay.js';
+import { fuzzCommand } from './fuzz.js';
 
 /** yargs' own complaints (unknown flag, missing argument): thrown so that no handler runs after them. */
 class UsageError extends Error {}
@@ -16,6 +17,7 @@ export async function main(args: string[]): Promise<number> {
   const parser = yargs(args)
     .scriptName('dmafuzz')
     .usage('$0 <command> [options]\n\nStress and fuzz the Linux DMA-mapping layer and its IOMMU bypass decision.')
+    .command(fuzzCommand as never)
     .command(replayCommand as never)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
@@ -42,8 +44,18 @@ export async function main(args: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
+/** Exits once stdout and stderr have drained (a pipe would otherwise lose the tail of a long --json). */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(hideBin(process.argv)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e) => {
     process.stderr.write(`dmafuzz: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(70);

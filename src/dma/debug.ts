@@ -83,24 +83,25 @@ export class DmaDebug {
         message: `${name}: device driver tries to free DMA memory it has not allocated [device address=${hex(handle)}] [size=${bytes ?? '?'} bytes]`,
       };
     }
-    const entryLine = `[device address=${hex(handle)}] [size=${v.mapBytes[id]} bytes]`;
+    // the entry's description is built only for a report (this runs on every unmap)
+    const entryLine = (): string => `[device address=${hex(handle)}] [size=${v.mapBytes[id]} bytes]`;
     if (bytes !== undefined && v.mapBytes[id] !== bytes) {
-      return { check: 'wrong-size', message: `${name}: device driver frees DMA memory with different size ${entryLine} [map size=${v.mapBytes[id]} bytes] [unmap size=${bytes} bytes]` };
+      return { check: 'wrong-size', message: `${name}: device driver frees DMA memory with different size ${entryLine()} [map size=${v.mapBytes[id]} bytes] [unmap size=${bytes} bytes]` };
     }
     if (v.mapType[id] !== type) {
       return {
         check: 'wrong-function',
-        message: `${name}: device driver frees DMA memory with wrong function ${entryLine} [mapped as ${MAP_TYPE_NAMES[v.mapType[id] as MapType]}] [unmapped as ${MAP_TYPE_NAMES[type]}]`,
+        message: `${name}: device driver frees DMA memory with wrong function ${entryLine()} [mapped as ${MAP_TYPE_NAMES[v.mapType[id] as MapType]}] [unmapped as ${MAP_TYPE_NAMES[type]}]`,
       };
     }
     if (dir !== undefined && v.mapDir[id] !== DIR_CODE[dir]) {
       return {
         check: 'wrong-direction',
-        message: `${name}: device driver frees DMA memory with different direction ${entryLine} [mapped with ${DIR_NAMES[v.mapDir[id]!]}] [unmapped with ${DIR_NAMES[DIR_CODE[dir]]}]`,
+        message: `${name}: device driver frees DMA memory with different direction ${entryLine()} [mapped with ${DIR_NAMES[v.mapDir[id]!]}] [unmapped with ${DIR_NAMES[DIR_CODE[dir]]}]`,
       };
     }
     if (v.mapChecked[id] === 0) {
-      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine} [mapped as single]` };
+      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine()} [mapped as single]` };
     }
     this.remove(id);
     return undefined;
@@ -114,19 +115,20 @@ export class DmaDebug {
     if (id < 0) {
       return { check: 'sync-unmapped', message: `${name}: device driver tries to sync DMA memory it has not allocated [device address=${hex(start)}] [size=${bytes} bytes]` };
     }
-    const entryLine = `[device address=${hex(v.mapHandle[id]!)}] [size=${v.mapBytes[id]} bytes]`;
+    // built only for a report (this runs on every sync)
+    const entryLine = (): string => `[device address=${hex(v.mapHandle[id]!)}] [size=${v.mapBytes[id]} bytes]`;
     if (start + BigInt(bytes) > v.mapHandle[id]! + BigInt(v.mapBytes[id]!)) {
-      return { check: 'sync-out-of-range', message: `${name}: device driver syncs DMA memory outside allocated range ${entryLine} [sync offset+size=${off + bytes}]` };
+      return { check: 'sync-out-of-range', message: `${name}: device driver syncs DMA memory outside allocated range ${entryLine()} [sync offset+size=${off + bytes}]` };
     }
     const mapped = v.mapDir[id]!;
     if (mapped !== DIR_CODE.bidirectional && mapped !== DIR_CODE[dir]) {
       return {
         check: 'sync-direction',
-        message: `${name}: device driver syncs DMA memory with different direction ${entryLine} [mapped with ${DIR_NAMES[mapped]}] [synced with ${DIR_NAMES[DIR_CODE[dir]]}]`,
+        message: `${name}: device driver syncs DMA memory with different direction ${entryLine()} [mapped with ${DIR_NAMES[mapped]}] [synced with ${DIR_NAMES[DIR_CODE[dir]]}]`,
       };
     }
     if (v.mapChecked[id] === 0) {
-      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine} [mapped as single] (before sync_for_${forCpu ? 'cpu' : 'device'})` };
+      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine()} [mapped as single] (before sync_for_${forCpu ? 'cpu' : 'device'})` };
     }
     return undefined;
   }

@@ -18,6 +18,8 @@ import type { CallOutcome } from './outcome.js';
 import { DMA_MAPPING_ERROR } from './debug.js';
 
 const PAGES_BELOW_4G = 2 ** 32 / IOMMU_PAGE_BYTES;
+const IOVA_LIMIT_BIG = 1n << BigInt(IOVA_WIDTH_BITS);
+const PAGE_BYTES_BIG = BigInt(IOMMU_PAGE_BYTES);
 /** dma_get_max_seg_size default: segments are merged up to 64 KiB */
 export const MAX_SEGMENT_BYTES = 65536;
 
@@ -60,7 +62,7 @@ export class IommuDma {
     if (!this.translated(domain)) return false;
     const c = this.m.costs;
     this.out.costNs += c.iommuCallNs;
-    const range = handle < 1n << BigInt(IOVA_WIDTH_BITS) ? this.m.iova.find(domain, Number(handle / BigInt(IOMMU_PAGE_BYTES))) : -1;
+    const range = this.findRange(domain, handle);
     if (range < 0 || this.m.iova.state(range) !== 1 /* Allocated */) {
       this.out.layerError = `DMAR: ${what}: driver unmaps unmatched page at PFN ${hex(handle / BigInt(IOMMU_PAGE_BYTES))}: ${hex(handle)} is not an IOVA this domain handed out`;
       return false;
@@ -143,8 +145,18 @@ export class IommuDma {
   sync(domain: number, handle: bigint): void {
     this.out.path = 'iommu';
     if (!this.translated(domain)) return;
-    const range = handle < 1n << BigInt(IOVA_WIDTH_BITS) ? this.m.iova.find(domain, Number(handle / BigInt(IOMMU_PAGE_BYTES))) : -1;
+    const range = this.findRange(domain, handle);
     if (range < 0) this.out.layerError = `DMAR: sync of ${hex(handle)}: not an IOVA this domain handed out`;
+  }
+
+  /** find_iova for the page of a handle: the IOVA range holding it, or -1. */
+  private findRange(domain: number, handle: bigint): number {
+    if (handle >= IOVA_LIMIT_BIG) return -1;
+    // Below 2^48 a handle converts to a number exactly, and for a
+    // non-negative one flooring the division is the bigint quotient: no
+    // bigint division on every unmap and sync.
+    const pfn = handle >= 0n ? Math.floor(Number(handle) / IOMMU_PAGE_BYTES) : Number(handle / PAGE_BYTES_BIG);
+    return this.m.iova.find(domain, pfn);
   }
 
   /** intel_alloc_iova: below 4 GiB first when the mask is wider, then below the mask. */

@@ -13,6 +13,7 @@ import { OPS } from './ops/index.js';
 import { Crash, type SecurityRecord, type Verdict } from '../oracle/verdict.js';
 import { makeSignature } from '../oracle/signature.js';
 import { BudgetExceeded } from '../util/assert.js';
+import type { Coverage } from '../machine/coverage.js';
 
 export interface TraceEntry {
   index: number;
@@ -29,8 +30,10 @@ export interface RunOptions {
   trace?: boolean;
   /** statements a run may execute; more is a `hang` */
   stepBudget?: number;
-  /** called after each executed statement (histograms, coverage) */
+  /** called after each executed statement (histograms) */
   onStatement?: (op: string, path: string, costNs: number) => void;
+  /** marks statement outcomes and crash kinds; the model marks its own branches through the machine */
+  coverage?: Coverage;
 }
 
 export interface RunResult {
@@ -60,6 +63,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       ctx.note = '';
       ctx.subject = undefined;
       OPS[s.op](ctx, s);
+      opts.coverage?.hitName(`${s.op}:${ctx.path}:${ctx.note.startsWith('skipped') ? 'skip' : 'ok'}`);
       if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
       opts.onStatement?.(s.op, ctx.path, ctx.costNs);
     }
@@ -72,6 +76,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
     if (e instanceof Crash) crash = e;
     else if (e instanceof BudgetExceeded) crash = new Crash('hang', 'model', e.message);
     else crash = new Crash('model-panic', 'model', `model panic in ${op}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
+    opts.coverage?.hitName(`${op}:crash:${crash.kind}`);
     if (opts.trace && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });
     return {
       verdict: {

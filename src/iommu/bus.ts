@@ -9,7 +9,7 @@
 import { BYPASS_WINDOW_BASE } from '../machine/config.js';
 import { FAULT_LOG_MAX, Reg, type MachineViews } from '../machine/layout.js';
 import type { Memory } from '../machine/memory.js';
-import { bitMask } from '../util/numbers.js';
+import { bitMask, sumAbove } from '../util/numbers.js';
 import { DomainType, NO_DOMAIN, type Domains } from './domains.js';
 import type { Iotlb } from './iotlb.js';
 import { IOMMU_PAGE_BYTES, IOVA_WIDTH_BITS, PERM_READ, PERM_WRITE, type PageTables } from './page-table.js';
@@ -30,10 +30,15 @@ export const FAULT_REASONS: Readonly<Record<number, string>> = {
   6: 'PTE Read access is not set',
 };
 
+/** First IOVA beyond the 48-bit input address width. */
+const IOVA_LIMIT = 2 ** IOVA_WIDTH_BITS;
+
 export class Bus {
   /** chunks of the last translated access: physical address and length */
   chunkPhys: number[] = [];
   chunkLen: number[] = [];
+  /** chunks written by the access being translated (the arrays are trimmed to it at the end) */
+  private chunks = 0;
   /** the address after width truncation, as the device drove it */
   drivenAddr = 0n;
   faultReason = 0;
@@ -57,19 +62,37 @@ export class Bus {
 
   /** Resolves [addr, addr+len) for device `dev` driving `widthBits` address bits. */
   translate(dev: number, widthBits: number, addr: bigint, len: number, write: boolean): AccessStatus {
-    this.chunkPhys.length = 0;
-    this.chunkLen.length = 0;
+    // Chunks are written over the previous access's and the arrays trimmed
+    // once at the end: setting an array's length on every access was a
+    // measurable cost.
+    this.chunks = 0;
+    try {
+      return this.resolve(dev, widthBits, addr, len, write);
+    } finally {
+      if (this.chunkPhys.length !== this.chunks) {
+        this.chunkPhys.length = this.chunks;
+        this.chunkLen.length = this.chunks;
+      }
+    }
+  }
+
+  private resolve(dev: number, widthBits: number, addr: bigint, len: number, write: boolean): AccessStatus {
     this.usedStaleEntry = false;
     this.costNs = this.costs.deviceAccessNs + Math.max(0, Math.ceil(len / 64) - 1) * this.costs.deviceBurstNs;
-    const driven = widthBits >= 64 ? addr : addr & bitMask(widthBits);
+    let driven = addr;
+    if (widthBits < 64) {
+      // an address that already fits the width is its own truncation (saves a bigint)
+      const mask = bitMask(widthBits);
+      if (!(addr >= 0n && addr <= mask)) driven = addr & mask;
+    }
     this.drivenAddr = driven;
     const domain = this.v.devDomain[dev]!;
     const type = this.domains.type(domain);
     this.route = 'direct';
     if (domain === NO_DOMAIN || type === DomainType.Identity) {
       const phys = Number(driven);
-      if (driven + BigInt(len) <= BigInt(this.ramTop) && this.mem.isRam(phys, len)) {
-        this.pushChunks(phys, len);
+      if (!sumAbove(driven, len, this.ramTop) && this.mem.isRam(phys, len)) {
+        this.pushChunk(phys, len);
         return AccessStatus.Ok;
       }
       if (domain === NO_DOMAIN) return AccessStatus.NoMemory;
@@ -78,13 +101,13 @@ export class Bus {
     this.route = 'window';
     if (this.domains.hasWindow(domain) && driven >= BYPASS_WINDOW_BASE) {
       const phys = driven - BYPASS_WINDOW_BASE;
-      if (phys + BigInt(len) <= BigInt(this.ramTop) && this.mem.isRam(Number(phys), len)) {
-        this.pushChunks(Number(phys), len);
+      if (!sumAbove(phys, len, this.ramTop) && this.mem.isRam(Number(phys), len)) {
+        this.pushChunk(Number(phys), len);
         return AccessStatus.Ok;
       }
     }
     this.route = 'iommu';
-    if (driven + BigInt(len) > 1n << BigInt(IOVA_WIDTH_BITS)) return this.fault(dev, driven, write, 4);
+    if (sumAbove(driven, len, IOVA_LIMIT)) return this.fault(dev, driven, write, 4);
     return this.walk(dev, domain, Number(driven), len, write);
   }
 
@@ -92,8 +115,11 @@ export class Bus {
   read(dst: Uint8Array): void {
     let done = 0;
     for (let i = 0; i < this.chunkPhys.length; i++) {
-      this.mem.read(this.chunkPhys[i]!, dst.subarray(done, done + this.chunkLen[i]!));
-      done += this.chunkLen[i]!;
+      const len = this.chunkLen[i]!;
+      // what dst.subarray(done, done + len) would hold: clipped to dst
+      const from = Math.min(done, dst.length);
+      this.mem.readInto(this.chunkPhys[i]!, dst, from, Math.min(done + len, dst.length) - from);
+      done += len;
     }
   }
 
@@ -101,8 +127,10 @@ export class Bus {
   write(src: Uint8Array): void {
     let done = 0;
     for (let i = 0; i < this.chunkPhys.length; i++) {
-      this.mem.write(this.chunkPhys[i]!, src.subarray(done, done + this.chunkLen[i]!));
-      done += this.chunkLen[i]!;
+      const len = this.chunkLen[i]!;
+      const from = Math.min(done, src.length);
+      this.mem.writeFrom(this.chunkPhys[i]!, src, from, Math.min(done + len, src.length) - from);
+      done += len;
     }
   }
 
@@ -130,7 +158,7 @@ export class Bus {
         const entry = this.tables.walk(root, iovaPfn);
         this.costNs += this.costs.iotlbMissNs + (this.tables.lastWalkLevels - 1) * this.costs.walkLevelNs;
         perm = entry & 3;
-        pfn = Math.floor(entry / 4);
+        pfn = entry >>> 2; // entries are u32: the same as Math.floor(entry / 4)
         if ((perm & need) !== 0) this.iotlb.fill(domain, iovaPfn, pfn, perm);
       }
       if ((perm & need) === 0) return this.fault(dev, BigInt(a), write, write ? 5 : 6);
@@ -140,16 +168,13 @@ export class Bus {
     return AccessStatus.Ok;
   }
 
-  private pushChunks(phys: number, len: number): void {
-    this.pushChunk(phys, len);
-  }
-
   private pushChunk(phys: number, len: number): void {
-    const last = this.chunkPhys.length - 1;
+    const last = this.chunks - 1;
     if (last >= 0 && this.chunkPhys[last]! + this.chunkLen[last]! === phys) this.chunkLen[last]! += len;
     else {
-      this.chunkPhys.push(phys);
-      this.chunkLen.push(len);
+      this.chunkPhys[this.chunks] = phys;
+      this.chunkLen[this.chunks] = len;
+      this.chunks++;
     }
   }
 
@@ -164,8 +189,7 @@ export class Bus {
     v.regs[Reg.faultCount] = n + 1;
     this.faultReason = reason;
     this.faultAddr = addr;
-    this.chunkPhys.length = 0;
-    this.chunkLen.length = 0;
+    this.chunks = 0;
     return AccessStatus.Fault;
   }
 }

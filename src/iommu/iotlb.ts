@@ -56,6 +56,22 @@ export class Iotlb {
   invalidateRange(domain: number, iovaPfn: number, npages: number): number {
     const v = this.v;
     let dropped = 0;
+    // A translation for page p is only ever filled into set p % IOTLB_SETS,
+    // so a range of fewer pages than sets needs to look at its own sets only
+    // (every unmap of a small mapping lands here). Not for domain -1, which
+    // would also match never-filled ways.
+    if (domain >= 0 && npages < IOTLB_SETS) {
+      for (let p = iovaPfn; p < iovaPfn + npages; p++) {
+        const base = (p % IOTLB_SETS) * IOTLB_WAYS;
+        for (let i = base; i < base + IOTLB_WAYS; i++) {
+          if (v.tlbDomain[i] === domain && v.tlbIovaPfn[i]! >= iovaPfn && v.tlbIovaPfn[i]! < iovaPfn + npages) {
+            v.tlbDomain[i] = -1;
+            dropped++;
+          }
+        }
+      }
+      return dropped;
+    }
     for (let i = 0; i < v.tlbDomain.length; i++) {
       if (v.tlbDomain[i] === domain && v.tlbIovaPfn[i]! >= iovaPfn && v.tlbIovaPfn[i]! < iovaPfn + npages) {
         v.tlbDomain[i] = -1;

@@ -28,51 +28,64 @@ export class PageTables {
 
   /** Installs npages leaf entries; allocates intermediate tables on the way. Returns tables allocated. */
   map(root: number, iovaPfn: number, pfn: number, perm: number, npages: number): number {
+    const entries = this.v.ptEntries;
     let allocated = 0;
+    let table = root;
     for (let i = 0; i < npages; i++) {
-      let table = root;
-      for (let level = LEVELS; level > 1; level--) {
-        const slot = table * PT_ENTRIES + indexAt(iovaPfn + i, level);
-        let e = this.v.ptEntries[slot]!;
-        if (e === 0) {
-          const child = this.allocTable(level - 1);
-          allocated++;
-          e = child * 4 + PERM_READ + PERM_WRITE;
-          this.v.ptEntries[slot] = e;
+      const p = iovaPfn + i;
+      // Pages after the first that are not at a leaf-table boundary share the
+      // previous page's leaf table (same upper index bits, tables already
+      // made): skip the walk from the root.
+      if (i === 0 || (p & 511) === 0) {
+        table = root;
+        for (let level = LEVELS; level > 1; level--) {
+          const slot = table * PT_ENTRIES + indexAt(p, level);
+          let e = entries[slot]!;
+          if (e === 0) {
+            const child = this.allocTable(level - 1);
+            allocated++;
+            e = child * 4 + PERM_READ + PERM_WRITE;
+            entries[slot] = e;
+          }
+          table = e >>> 2; // an entry is a u32: the same as Math.floor(e / 4)
         }
-        table = Math.floor(e / 4);
       }
-      this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn + i, 1)] = (pfn + i) * 4 + perm;
+      entries[table * PT_ENTRIES + (p & 511)] = (pfn + i) * 4 + perm;
     }
     return allocated;
   }
 
   /** Clears npages leaf entries; returns how many were present. */
   unmap(root: number, iovaPfn: number, npages: number): number {
+    const entries = this.v.ptEntries;
     let cleared = 0;
+    let leafTable = -1;
     for (let i = 0; i < npages; i++) {
-      const leafTable = this.leafTable(root, iovaPfn + i);
+      const p = iovaPfn + i;
+      // as in map: only a page at a leaf-table boundary needs a new walk (unmap allocates nothing)
+      if (i === 0 || (p & 511) === 0) leafTable = this.leafTable(root, p);
       if (leafTable < 0) continue;
-      const slot = leafTable * PT_ENTRIES + indexAt(iovaPfn + i, 1);
-      if (this.v.ptEntries[slot] !== 0) cleared++;
-      this.v.ptEntries[slot] = 0;
+      const slot = leafTable * PT_ENTRIES + (p & 511);
+      if (entries[slot] !== 0) cleared++;
+      entries[slot] = 0;
     }
     return cleared;
   }
 
   /** The leaf entry for an IOVA page (0 = not present). */
   walk(root: number, iovaPfn: number): number {
+    const entries = this.v.ptEntries;
     let table = root;
     for (let level = LEVELS; level > 1; level--) {
-      const e = this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
+      const e = entries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
       if (e === 0) {
         this.lastWalkLevels = LEVELS - level + 1;
         return 0;
       }
-      table = Math.floor(e / 4);
+      table = e >>> 2;
     }
     this.lastWalkLevels = LEVELS;
-    return this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, 1)]!;
+    return entries[table * PT_ENTRIES + (iovaPfn & 511)]!;
   }
 
   /** Frees a domain's whole tree. */
@@ -101,11 +114,12 @@ export class PageTables {
   }
 
   private leafTable(root: number, iovaPfn: number): number {
+    const entries = this.v.ptEntries;
     let table = root;
     for (let level = LEVELS; level > 1; level--) {
-      const e = this.v.ptEntries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
+      const e = entries[table * PT_ENTRIES + indexAt(iovaPfn, level)]!;
       if (e === 0) return -1;
-      table = Math.floor(e / 4);
+      table = e >>> 2;
     }
     return table;
   }
@@ -127,7 +141,7 @@ export class PageTables {
     if (level > 1) {
       for (let i = 0; i < PT_ENTRIES; i++) {
         const e = v.ptEntries[table * PT_ENTRIES + i]!;
-        if (e !== 0) this.freeRecursive(Math.floor(e / 4), level - 1);
+        if (e !== 0) this.freeRecursive(e >>> 2, level - 1);
       }
     }
     v.ptEntries.fill(0, table * PT_ENTRIES, (table + 1) * PT_ENTRIES);
@@ -139,7 +153,13 @@ export class PageTables {
   }
 }
 
-/** The 9-bit table index of an IOVA page number at a level (1 = leaf). */
+/**
+ * The 9-bit table index of an IOVA page number at a level (1 = leaf).
+ * IOVA page numbers are non-negative integers below 2^36. Levels 1-3 take
+ * bits below 27, which an int32 shift keeps exactly (the same bits as
+ * Math.floor(pfn / 2^k) & 511, without the float division); level 4 takes
+ * bits 27-35, beyond 32 bits, so it divides.
+ */
 function indexAt(iovaPfn: number, level: number): number {
-  return Math.floor(iovaPfn / 2 ** (9 * (level - 1))) & 511;
+  return level === LEVELS ? Math.floor(iovaPfn / 2 ** 27) & 511 : (iovaPfn >>> (9 * (level - 1))) & 511;
 }

@@ -33,33 +33,109 @@ export class Memory {
   }
 
   read(phys: number, dst: Uint8Array): void {
-    this.forEachPage(phys, dst.length, (frame, pageOff, done, n) => {
-      if (frame < 0) dst.fill(0, done, done + n);
-      else dst.set(this.v.frameBytes.subarray(frame + pageOff, frame + pageOff + n), done);
-    });
+    this.readInto(phys, dst, 0, dst.length);
   }
 
   write(phys: number, src: Uint8Array): void {
-    this.forEachPage(
-      phys,
-      src.length,
-      (frame, pageOff, done, n) => this.v.frameBytes.set(src.subarray(done, done + n), frame + pageOff),
-      true,
-    );
+    this.writeFrom(phys, src, 0, src.length);
+  }
+
+  /**
+   * Reads [phys, phys+len) into dst[dstOff, dstOff+len): `read` without a
+   * subarray view per call (the bus reads each translated chunk this way).
+   */
+  readInto(phys: number, dst: Uint8Array, dstOff: number, len: number): void {
+    this.checkAccess(phys, len);
+    // The page loops are written out in each method rather than shared
+    // through a callback: these run for every CPU and device access, and a
+    // closure per call cost more than the copying.
+    const frames = this.v.frameBytes;
+    const pageBytes = this.pageBytes;
+    let done = 0;
+    while (done < len) {
+      const addr = phys + done;
+      const pfn = Math.floor(addr / pageBytes);
+      const pageOff = addr - pfn * pageBytes;
+      const n = Math.min(len - done, pageBytes - pageOff);
+      const frame = this.lookup(pfn, false);
+      if (frame < 0) dst.fill(0, dstOff + done, dstOff + done + n);
+      else copyBytes(frames, (frame << this.pageShift) + pageOff, dst, dstOff + done, n);
+      done += n;
+    }
+  }
+
+  /** Writes src[srcOff, srcOff+len) at [phys, phys+len), backing pages as needed. */
+  writeFrom(phys: number, src: Uint8Array, srcOff: number, len: number): void {
+    this.checkAccess(phys, len);
+    const frames = this.v.frameBytes;
+    const pageBytes = this.pageBytes;
+    let done = 0;
+    while (done < len) {
+      const addr = phys + done;
+      const pfn = Math.floor(addr / pageBytes);
+      const pageOff = addr - pfn * pageBytes;
+      const n = Math.min(len - done, pageBytes - pageOff);
+      const frame = this.lookup(pfn, true);
+      copyBytes(src, srcOff + done, frames, (frame << this.pageShift) + pageOff, n);
+      done += n;
+    }
   }
 
   zero(phys: number, len: number): void {
-    this.forEachPage(phys, len, (frame, pageOff, _done, n) => {
-      if (frame >= 0) this.v.frameBytes.fill(0, frame + pageOff, frame + pageOff + n);
-    });
+    this.checkAccess(phys, len);
+    const frames = this.v.frameBytes;
+    const pageBytes = this.pageBytes;
+    let done = 0;
+    while (done < len) {
+      const addr = phys + done;
+      const pfn = Math.floor(addr / pageBytes);
+      const pageOff = addr - pfn * pageBytes;
+      const n = Math.min(len - done, pageBytes - pageOff);
+      const frame = this.lookup(pfn, false);
+      if (frame >= 0) {
+        const at = (frame << this.pageShift) + pageOff;
+        frames.fill(0, at, at + n);
+      }
+      done += n;
+    }
   }
 
   /** memcpy inside RAM (swiotlb bouncing); regions must not overlap. */
   copy(dstPhys: number, srcPhys: number, len: number): void {
     if (len === 0) return;
-    const tmp = new Uint8Array(len);
-    this.read(srcPhys, tmp);
-    this.write(dstPhys, tmp);
+    if (!(len > 0 && Number.isSafeInteger(len)) || (srcPhys < dstPhys + len && dstPhys < srcPhys + len)) {
+      // overlapping regions (not expected), or a length no buffer can have
+      // (the allocation throws): read everything first, as memmove
+      const tmp = new Uint8Array(len);
+      this.read(srcPhys, tmp);
+      this.write(dstPhys, tmp);
+      return;
+    }
+    // Frame to frame, without a temporary buffer (every bounce copies). The
+    // result is the same as reading all of src then writing all of dst: the
+    // source is never backed, destination pages are backed in the same
+    // ascending order, and a page backed for the destination before a later
+    // piece of the source is read from it holds zeros there, as an unbacked
+    // page reads.
+    this.checkAccess(srcPhys, len);
+    this.checkAccess(dstPhys, len);
+    const frames = this.v.frameBytes;
+    const pageBytes = this.pageBytes;
+    let done = 0;
+    while (done < len) {
+      const src = srcPhys + done;
+      const dst = dstPhys + done;
+      const srcPfn = Math.floor(src / pageBytes);
+      const dstPfn = Math.floor(dst / pageBytes);
+      const srcOff = src - srcPfn * pageBytes;
+      const dstOff = dst - dstPfn * pageBytes;
+      const n = Math.min(len - done, pageBytes - srcOff, pageBytes - dstOff);
+      const srcFrame = this.lookup(srcPfn, false);
+      const to = (this.lookup(dstPfn, true) << this.pageShift) + dstOff;
+      if (srcFrame < 0) frames.fill(0, to, to + n);
+      else frames.copyWithin(to, (srcFrame << this.pageShift) + srcOff, (srcFrame << this.pageShift) + srcOff + n);
+      done += n;
+    }
   }
 
   /** Forget every backed page touched since the last reset. */
@@ -79,23 +155,8 @@ export class Memory {
     return this.v.regs[Reg.framesUsed]!;
   }
 
-  private forEachPage(
-    phys: number,
-    len: number,
-    fn: (frameByte: number, pageOff: number, done: number, n: number) => void,
-    backIfMissing = false,
-  ): void {
+  private checkAccess(phys: number, len: number): void {
     assert(phys >= 0 && Number.isSafeInteger(phys) && phys + len <= 2 ** 53, `bad physical access ${phys}+${len}`);
-    let done = 0;
-    while (done < len) {
-      const addr = phys + done;
-      const pfn = Math.floor(addr / this.pageBytes);
-      const pageOff = addr - pfn * this.pageBytes;
-      const n = Math.min(len - done, this.pageBytes - pageOff);
-      const frame = this.lookup(pfn, backIfMissing);
-      fn(frame < 0 ? -1 : frame << this.pageShift, pageOff, done, n);
-      done += n;
-    }
   }
 
   /** Frame index of a page, or -1; with `back`, gives a fresh zeroed frame. */
@@ -119,5 +180,18 @@ export class Memory {
     v.regs[Reg.touchedCount] = v.regs[Reg.touchedCount]! + 1;
     v.regs[Reg.framesUsed] = used + 1;
     return used;
+  }
+}
+
+/**
+ * dst[dstAt, dstAt+n) = src[srcAt, srcAt+n) for distinct arrays. Short
+ * copies (a 64-byte device burst) are cheaper as a loop than through a
+ * subarray view, longer ones go through set (a memcpy).
+ */
+function copyBytes(src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number): void {
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
+  } else {
+    dst.set(src.subarray(srcAt, srcAt + n), dstAt);
   }
 }

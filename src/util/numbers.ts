@@ -56,6 +56,17 @@ export function bitMask(bits: number): bigint {
   return BIT_MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
 }
 
+/**
+ * a + len > limit for a bigint a, a number len and a safe-integer limit,
+ * without bigint arithmetic when a and len are safe integers: the double sum
+ * is exact, or (when it rounds) already beyond any safe limit. Bounds checks
+ * on every device access and every dma-direct unmap/sync use it.
+ */
+export function sumAbove(a: bigint, len: number, limit: number): boolean {
+  if (a >= 0n && a <= MAX_SAFE_BIG && Number.isSafeInteger(len)) return Number(a) + len > limit;
+  return a + BigInt(len) > BigInt(limit);
+}
+
 /** Smallest n such that value < 2^n (number of significant bits; 0 for 0). */
 export function bitLength(value: bigint): number {
   return value === 0n ? 0 : value.toString(2).length;

@@ -78,8 +78,9 @@ export function releaseContract(ctx: ExecContext, h: HandleState): void {
 
 /**
  * Bytes the CPU wrote into a from_device/bidirectional mapping while it
- * owned it are not carried to a bounce slot; once the device owns the
- * mapping again (or it is unmapped) the contract no longer promises them.
+ * owned it are not carried to a bounce slot; at the next sync (either way)
+ * or the unmap, the slot may be copied over them, so the contract no longer
+ * promises them.
  */
 export function settleCpuWrites(h: HandleState): void {
   for (const w of h.cpuWrites) w.buf.markUndefined(w.lo, w.hi);

@@ -36,6 +36,8 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
     ctx.checkSamePath(h, what);
   }
   if (forCpu) {
+    // another sync_for_cpu copies the bounce slot over the buffer again, CPU writes included
+    settleCpuWrites(h);
     h.deviceWrites.length = 0;
     h.handOver('cpu', off, len);
   } else {

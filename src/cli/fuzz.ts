@@ -1,0 +1,144 @@
+/**
+ * `dmafuzz fuzz`: the main job. Generates and mutates programs across worker
+ * threads for N seconds (or N programs), stores every new crash signature in
+ * the corpus at once, writes a run summary to reports/, and exits 1 when it
+ * found a signature the corpus did not have.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { Coordinator, DEFAULTS, defaultWorkers, type RunState } from '../engine/coordinator.js';
+import { loadCorpus, prepareDir } from '../engine/corpus-store.js';
+import { Progress } from '../engine/progress.js';
+import { BUILTIN_POLICY_NAMES, resolvePolicy } from '../policy/registry.js';
+import { machineOverrides, withMachineFlags } from './machine-flags.js';
+import { policySpecs } from './policies.js';
+import { UserError } from '../util/errors.js';
+import type { GenMode } from '../program/generate.js';
+import { Machine } from '../machine/machine.js';
+import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
+import { runProgram } from '../exec/executor.js';
+import { writeSummary } from '../engine/summary.js';
+
+interface FuzzArgs {
+  seconds?: number;
+  runs?: number;
+  workers?: number;
+  seed?: number;
+  policy?: string[];
+  mode: string;
+  corpus: string;
+  out: string;
+  json?: boolean;
+  nightly?: boolean;
+  inject?: string;
+  [flag: string]: unknown;
+}
+
+export const fuzzCommand = {
+  command: 'fuzz',
+  describe: 'generate and mutate programs on all cores; new crashes go to the corpus, a summary to reports/',
+  builder: (y: Argv) =>
+    withMachineFlags(
+      y
+        .option('seconds', { type: 'number', describe: 'how long to fuzz (default 60 unless --runs is given)' })
+        .option('runs', { type: 'number', describe: 'how many programs to run instead (deterministic with --seed)' })
+        .option('workers', { type: 'number', describe: `worker threads (default: all cores, ${defaultWorkers()} here)` })
+        .option('seed', { type: 'number', describe: 'run seed (default: random, printed)' })
+        .option('policy', { type: 'string', array: true, describe: `policies to fuzz (repeatable; default all built-ins: ${BUILTIN_POLICY_NAMES.join(', ')})` })
+        .option('mode', { type: 'string', default: 'all', describe: 'legal: only contract-keeping programs (every crash is the layer\'s); misuse: driver bugs too; all: both' })
+        .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (crash entries are written here)' })
+        .option('out', { type: 'string', default: 'reports', describe: 'reports directory' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
+        .option('inject', { type: 'string', hidden: true, describe: 'test hook: hang:E.B.I or throw:E.B.I' }),
+    ),
+  handler: async (argv: FuzzArgs) => {
+    process.exitCode = await fuzz(argv);
+  },
+};
+
+function positiveInt(name: string, v: number | undefined, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new UserError(`--${name}: expected a whole number from 1 to ${max}, got ${v}`);
+  return v;
+}
+
+export async function fuzz(argv: FuzzArgs): Promise<number> {
+  const seconds = argv.seconds;
+  if (seconds !== undefined && (!Number.isFinite(seconds) || seconds <= 0 || seconds > 7 * 86400)) {
+    throw new UserError(`--seconds: expected a positive number of seconds (at most a week), got ${seconds}`);
+  }
+  const runs = positiveInt('runs', argv.runs, 1e9);
+  const workers = positiveInt('workers', argv.workers, 256) ?? defaultWorkers();
+  if (argv.seed !== undefined && (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed > 0xffffffff)) {
+    throw new UserError(`--seed: expected a whole number from 0 to 4294967295, got ${argv.seed}`);
+  }
+  const seed = argv.seed ?? Math.floor(Math.random() * 0xffffffff);
+  if (!['legal', 'misuse', 'all'].includes(argv.mode)) throw new UserError(`--mode: expected legal, misuse or all, got '${argv.mode}'`);
+  const machine = machineOverrides(argv);
+  const policies = policySpecs(argv.policy?.length ? argv.policy : ['all'], 'all');
+  for (const p of policies) await resolvePolicy(p, process.cwd(), '--policy');
+  const corpusDir = path.resolve(argv.corpus);
+  const outDir = path.resolve(argv.out);
+  prepareDir(corpusDir, 'corpus directory');
+  prepareDir(outDir, 'reports directory');
+
+  // what the corpus already knows: recorded signatures, and what its entries give now
+  const corpus = loadCorpus(corpusDir);
+  for (const bad of corpus.malformed) process.stderr.write(`dmafuzz: skipping malformed corpus entry ${bad.error}\n`);
+  const known = new Set<string>();
+  const baseCfg = applyMachineWords(DEFAULT_CONFIG, machine);
+  const m = new Machine(baseCfg);
+  for (const e of corpus.entries) {
+    const sig = e.header.fields.get('signature');
+    if (sig) known.add(sig);
+    for (const p of policies) {
+      const v = runProgram(e.loaded.program, m, await resolvePolicy(p)).verdict;
+      if (v.signature) known.add(v.signature);
+    }
+  }
+
+  const coordinator = new Coordinator({
+    seconds: runs === undefined ? (seconds ?? 60) : seconds,
+    runs,
+    workers,
+    seed,
+    policies,
+    mode: argv.mode as GenMode,
+    machine,
+    corpusDir,
+    known,
+    seedCorpus: [],
+    ...DEFAULTS,
+    inject: argv.inject,
+  });
+  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  process.stderr.write(`dmafuzz: fuzzing ${policies.join(', ')} with ${workers} worker(s), seed ${seed}, mode ${argv.mode}${runs !== undefined ? `, ${runs} programs` : `, ${seconds ?? 60} s`}\n`);
+  coordinator.onCrash((e) => {
+    if (!tty) process.stderr.write(`dmafuzz: ${e.isNew ? 'new' : 'known'} crash ${e.crash.signature} -> ${path.relative(process.cwd(), e.file)}\n`);
+  });
+  const progress = new Progress(coordinator.state, runs === undefined ? (seconds ?? 60) : undefined, tty);
+  const onSignal = (sig: string) => () => {
+    process.stderr.write(`\ndmafuzz: ${sig}: finishing the batches in flight, then stopping\n`);
+    coordinator.stop(sig);
+  };
+  const onInt = onSignal('SIGINT');
+  const onTerm = onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  progress.start();
+  let state: RunState;
+  try {
+    state = await coordinator.run();
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+  const summary = writeSummary(outDir, coordinator, { seed, workers, policies, mode: argv.mode, corpusDir });
+  const newCount = [...state.crashes.values()].filter((e) => e.isNew).length;
+  if (argv.json) process.stdout.write(JSON.stringify(summary.json) + '\n');
+  else process.stderr.write(summary.text);
+  fs.mkdirSync(outDir, { recursive: true });
+  return newCount > 0 ? 1 : 0;
+}

@@ -1,0 +1,129 @@
+/**
+ * One batch of fuzzing: build each program from its coordinates, run it
+ * under every policy, and keep what matters: crashes (one per signature),
+ * programs that reached coverage the shared map lacks, and counts. Runs in a
+ * worker thread, but is plain code importable anywhere (tests, the bench's
+ * bare loop).
+ */
+import { Machine } from '../machine/machine.js';
+import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
+import { Coverage, SharedCoverage } from '../machine/coverage.js';
+import { resolvePolicy } from '../policy/registry.js';
+import type { BypassPolicy } from '../policy/policy.js';
+import { runProgram } from '../exec/executor.js';
+import { printProgram } from '../program/print.js';
+import { programAt, type SourceOptions } from './program-source.js';
+import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
+import { WATCH_FIELDS, WATCH_SLOTS } from './protocol.js';
+
+/** Per-thread state kept between batches: machines and resolved policies. */
+export class BatchRunner {
+  private readonly machines = new Map<string, Machine>();
+  private readonly policies = new Map<string, BypassPolicy>();
+  private readonly coverage = new Coverage();
+  private watchSlot = -1;
+
+  async run(task: FuzzTask): Promise<BatchResult> {
+    const started = performance.now();
+    const machine = this.machineFor(task);
+    const policies: BypassPolicy[] = [];
+    for (const p of task.policies) policies.push(await this.policy(p));
+    const shared = new SharedCoverage(task.coverage);
+    const watch = new Int32Array(task.watch);
+    const slot = this.claimSlot(watch);
+    const opts: SourceOptions = { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents };
+    const inval = machine.cfg.inval;
+    const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, elapsedMs: 0 };
+    const seen = new Set<string>();
+    const inject = parseInject(task.inject);
+    for (let index = 0; index < task.count; index++) {
+      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, task.corpus, opts);
+      const newBits = new Set<number>();
+      for (let pi = 0; pi < policies.length; pi++) {
+        const policy = policies[pi]!;
+        if (slot >= 0) {
+          watch[slot * WATCH_FIELDS] = task.taskId;
+          watch[slot * WATCH_FIELDS + 1] = index;
+          watch[slot * WATCH_FIELDS + 2] = pi;
+        }
+        if (inject && inject.at === `${task.epoch}.${task.batch}.${index}` && pi === 0) {
+          if (inject.what === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+          throw new Error(`injected failure in program ${inject.at}`);
+        }
+        const cov = this.coverage;
+        cov.reset();
+        cov.hitName(policy.name);
+        const r = runProgram(src.program, machine, policy, { stepBudget: task.stepBudget, coverage: cov });
+        result.runs++;
+        result.statements += r.steps;
+        for (const b of shared.newBits(cov.bits())) newBits.add(b);
+        const key = `${policy.name} ${inval}`;
+        const sec = (result.security[key] ??= { rogue: 0, contained: 0, escaped: 0 });
+        sec.rogue += r.verdict.security.rogue;
+        sec.contained += r.verdict.security.contained;
+        sec.escaped += r.verdict.security.escaped;
+        const v = r.verdict;
+        if (v.verdict === 'crash' && !seen.has(v.signature!)) {
+          seen.add(v.signature!);
+          result.crashes.push(crashRecord(task, index, policy.name, src.program, v, r.steps));
+        }
+      }
+      result.programs++;
+      if (newBits.size > 0) result.finds.push({ index, intents: src.intents, bits: [...newBits] });
+    }
+    result.elapsedMs = performance.now() - started;
+    return result;
+  }
+
+  private machineFor(task: FuzzTask): Machine {
+    const key = JSON.stringify(task.machine);
+    let m = this.machines.get(key);
+    if (!m) {
+      m = new Machine(applyMachineWords(DEFAULT_CONFIG, task.machine));
+      this.machines.set(key, m);
+    }
+    return m;
+  }
+
+  private async policy(spec: string): Promise<BypassPolicy> {
+    let p = this.policies.get(spec);
+    if (!p) {
+      p = await resolvePolicy(spec);
+      this.policies.set(spec, p);
+    }
+    return p;
+  }
+
+  /** Each worker thread takes one watch slot for its lifetime. */
+  private claimSlot(watch: Int32Array): number {
+    if (this.watchSlot >= 0) return this.watchSlot;
+    for (let s = 0; s < WATCH_SLOTS; s++) {
+      if (Atomics.compareExchange(watch, s * WATCH_FIELDS + 3, 0, 1) === 0) {
+        this.watchSlot = s;
+        return s;
+      }
+    }
+    return -1;
+  }
+}
+
+function crashRecord(task: FuzzTask, index: number, policy: string, program: Parameters<typeof printProgram>[0], v: ReturnType<typeof runProgram>['verdict'], steps: number): FoundCrash {
+  return {
+    signature: v.signature!,
+    kind: v.kind!,
+    blame: v.blame!,
+    policy,
+    statement: (v.statementIndex ?? 0) + 1,
+    message: v.message ?? '',
+    // the machine line names the policy, so that replaying the file alone reproduces the crash
+    text: printProgram({ ...program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] }),
+    statements: program.statements.length,
+    coords: { epoch: task.epoch, batch: task.batch, index },
+  };
+}
+
+function parseInject(spec: string | undefined): { what: 'hang' | 'throw'; at: string } | undefined {
+  if (!spec) return undefined;
+  const m = /^(hang|throw):(\d+\.\d+\.\d+)$/.exec(spec);
+  return m ? { what: m[1] as 'hang' | 'throw', at: m[2]! } : undefined;
+}

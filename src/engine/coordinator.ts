@@ -1,0 +1,301 @@
+/**
+ * The coordinator: spreads batches of programs over a piscina pool, merges
+ * what comes back, and keeps the run's state (coverage corpus, crashes,
+ * counts). Work is cut into epochs of fixed batches; every program is named
+ * by its coordinates, and an epoch's coverage finds are merged in batch
+ * order after all its batches are in, so the set of programs run, and the
+ * set of crash signatures found, depend on the seed and the number of
+ * programs only, not on the number of workers or their timing. Crashes are
+ * written to the corpus the moment they arrive.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { SharedCoverage } from '../machine/coverage.js';
+import type { MachineWord } from '../program/ast.js';
+import type { GenMode, Intent } from '../program/generate.js';
+import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
+import { WATCH_FIELDS, WATCH_SLOTS } from './protocol.js';
+import { programAt } from './program-source.js';
+import { printProgram } from '../program/print.js';
+import { writeEntry } from './corpus-store.js';
+import type { SecurityRecord } from '../oracle/verdict.js';
+
+export interface FuzzConfig {
+  seconds?: number;
+  runs?: number;
+  workers: number;
+  seed: number;
+  policies: string[];
+  mode: GenMode;
+  machine: MachineWord[];
+  corpusDir: string;
+  /** signatures already in the corpus when the run started */
+  known: Set<string>;
+  /** corpus programs to mutate from the start (intents of earlier finds are not kept in files) */
+  seedCorpus: Intent[][];
+  batchSize: number;
+  batchesPerEpoch: number;
+  maxIntents: number;
+  longIntents: number;
+  stepBudget: number;
+  /** a task running longer than this is a hang: the worker is replaced */
+  stuckMs: number;
+  inject?: string;
+}
+
+export interface CrashEntry {
+  crash: FoundCrash;
+  file: string;
+  isNew: boolean;
+  firstSeenMs: number;
+}
+
+export interface RunState {
+  startedMs: number;
+  programs: number;
+  runs: number;
+  statements: number;
+  coverageBits: number;
+  corpusSize: number;
+  crashes: Map<string, CrashEntry>;
+  security: Record<string, SecurityRecord>;
+  workersAlive: number;
+  hangs: number;
+  /** (elapsed s, programs, coverage bits) samples, one per epoch */
+  timeline: Array<{ t: number; programs: number; statements: number; coverage: number; crashes: number }>;
+  stopping: boolean;
+  stopReason: string;
+}
+
+export const DEFAULTS = {
+  batchSize: 32,
+  batchesPerEpoch: 16,
+  maxIntents: 60,
+  longIntents: 400,
+  stepBudget: 200_000,
+  stuckMs: 5000,
+};
+
+export function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/** The compiled worker entry (dist/workers/fuzz-worker.js), also when this module runs from source. */
+export function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = here.includes(`${path.sep}dist${path.sep}`) ? here.slice(0, here.lastIndexOf(`${path.sep}dist${path.sep}`)) : path.resolve(path.dirname(here), '..', '..');
+  const file = path.join(root, 'dist', 'workers', 'fuzz-worker.js');
+  if (!fs.existsSync(file)) throw new Error(`worker entry ${file} is missing: run 'npm run build' first`);
+  return file;
+}
+
+export class Coordinator {
+  readonly state: RunState;
+  private readonly coverage = new SharedCoverage();
+  private readonly watch = new SharedArrayBuffer(WATCH_SLOTS * WATCH_FIELDS * 4);
+  private readonly corpus: Intent[][];
+  private pool!: Piscina;
+  private nextTaskId = 1;
+  private readonly listeners: Array<(e: CrashEntry) => void> = [];
+
+  constructor(readonly cfg: FuzzConfig) {
+    this.corpus = [...cfg.seedCorpus];
+    this.state = {
+      startedMs: Date.now(),
+      programs: 0,
+      runs: 0,
+      statements: 0,
+      coverageBits: 0,
+      corpusSize: this.corpus.length,
+      crashes: new Map(),
+      security: {},
+      workersAlive: 0,
+      hangs: 0,
+      timeline: [],
+      stopping: false,
+      stopReason: '',
+    };
+  }
+
+  onCrash(fn: (e: CrashEntry) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Ask the run to stop after the epoch in flight (SIGINT, SIGTERM, time). */
+  stop(reason: string): void {
+    if (!this.state.stopping) {
+      this.state.stopping = true;
+      this.state.stopReason = reason;
+    }
+  }
+
+  async run(): Promise<RunState> {
+    const cfg = this.cfg;
+    this.pool = new Piscina({
+      filename: workerFile(),
+      minThreads: cfg.workers,
+      maxThreads: cfg.workers,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+    });
+    this.state.startedMs = Date.now();
+    const deadline = cfg.seconds !== undefined ? this.state.startedMs + cfg.seconds * 1000 : Infinity;
+    const timer = cfg.seconds !== undefined ? setTimeout(() => this.stop('time'), Math.max(0, deadline - Date.now())) : undefined;
+    try {
+      for (let epoch = 0; !this.state.stopping; epoch++) {
+        const programsLeft = cfg.runs !== undefined ? cfg.runs - epoch * cfg.batchSize * cfg.batchesPerEpoch : Infinity;
+        if (programsLeft <= 0) break;
+        await this.runEpoch(epoch, programsLeft);
+        if (cfg.runs !== undefined && (epoch + 1) * cfg.batchSize * cfg.batchesPerEpoch >= cfg.runs) break;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.state.workersAlive = this.pool.threads.length;
+      await this.pool.destroy();
+    }
+    if (!this.state.stopReason) this.state.stopReason = cfg.runs !== undefined ? 'runs' : 'time';
+    return this.state;
+  }
+
+  private async runEpoch(epoch: number, programsLeft: number): Promise<void> {
+    const cfg = this.cfg;
+    const snapshot = this.corpus.slice();
+    const tasks: Array<Promise<BatchResult | undefined>> = [];
+    for (let batch = 0; batch < cfg.batchesPerEpoch; batch++) {
+      const count = Math.min(cfg.batchSize, programsLeft - batch * cfg.batchSize);
+      if (count <= 0) break;
+      tasks.push(this.runTask(epoch, batch, count, snapshot));
+    }
+    const results = await Promise.all(tasks);
+    // merge coverage in batch order: the corpus grows the same way whatever the timing
+    for (const r of results) {
+      if (!r) continue;
+      for (const f of r.finds) {
+        if (this.coverage.add(f.bits) > 0) this.corpus.push(f.intents);
+      }
+    }
+    this.state.coverageBits = this.coverage.count();
+    this.state.corpusSize = this.corpus.length;
+    this.state.workersAlive = this.pool.threads.length;
+    this.state.timeline.push({
+      t: (Date.now() - this.state.startedMs) / 1000,
+      programs: this.state.programs,
+      statements: this.state.statements,
+      coverage: this.state.coverageBits,
+      crashes: this.state.crashes.size,
+    });
+  }
+
+  private async runTask(epoch: number, batch: number, count: number, snapshot: Intent[][]): Promise<BatchResult | undefined> {
+    const cfg = this.cfg;
+    const task: FuzzTask = {
+      taskId: this.nextTaskId++,
+      runSeed: cfg.seed,
+      epoch,
+      batch,
+      count,
+      mode: cfg.mode,
+      policies: cfg.policies,
+      machine: cfg.machine,
+      maxIntents: cfg.maxIntents,
+      longIntents: cfg.longIntents,
+      corpus: snapshot,
+      coverage: this.coverage.buffer,
+      watch: this.watch,
+      stepBudget: cfg.stepBudget,
+      inject: cfg.inject,
+    };
+    const abort = new AbortController();
+    // a batch is small; one that runs far longer than a batch should is stuck
+    const stuck = setTimeout(() => abort.abort(), cfg.stuckMs + count * 50);
+    try {
+      const r = (await this.pool.run(task, { signal: abort.signal })) as BatchResult;
+      this.absorb(r);
+      return r;
+    } catch (e) {
+      this.recordWorkerFailure(task, snapshot, abort.signal.aborted ? 'hang' : 'model-panic', e);
+      return undefined;
+    } finally {
+      clearTimeout(stuck);
+    }
+  }
+
+  private absorb(r: BatchResult): void {
+    const s = this.state;
+    s.programs += r.programs;
+    s.runs += r.runs;
+    s.statements += r.statements;
+    for (const [key, sec] of Object.entries(r.security)) {
+      const t = (s.security[key] ??= { rogue: 0, contained: 0, escaped: 0 });
+      t.rogue += sec.rogue;
+      t.contained += sec.contained;
+      t.escaped += sec.escaped;
+    }
+    for (const c of r.crashes) this.recordCrash(c);
+  }
+
+  /** A new signature goes to the corpus at once (atomically). */
+  private recordCrash(c: FoundCrash): void {
+    if (this.state.crashes.has(c.signature)) return;
+    const isNew = !this.cfg.known.has(c.signature);
+    const file = writeEntry(this.cfg.corpusDir, {
+      signature: c.signature,
+      kind: c.kind,
+      blame: c.blame,
+      policy: c.policy,
+      firstSeen: new Date().toISOString(),
+      originalStatements: c.statements,
+      minimizedStatements: c.statements,
+      text: c.text,
+      statement: c.statement,
+      message: c.message,
+    });
+    const entry: CrashEntry = { crash: c, file, isNew, firstSeenMs: Date.now() - this.state.startedMs };
+    this.state.crashes.set(c.signature, entry);
+    for (const fn of this.listeners) fn(entry);
+  }
+
+  /**
+   * A batch whose worker hung (stuck past its time) or died: piscina has
+   * replaced the thread; the program it was on becomes a `hang` or
+   * `model-panic` crash, rebuilt from its coordinates.
+   */
+  private recordWorkerFailure(task: FuzzTask, snapshot: Intent[][], kind: 'hang' | 'model-panic', error: unknown): void {
+    const watch = new Int32Array(this.watch);
+    let index = 0;
+    let policyIndex = 0;
+    for (let slot = 0; slot < WATCH_SLOTS; slot++) {
+      if (watch[slot * WATCH_FIELDS] === task.taskId) {
+        index = watch[slot * WATCH_FIELDS + 1]!;
+        policyIndex = watch[slot * WATCH_FIELDS + 2]!;
+        // the thread is gone: free its slot for the replacement
+        Atomics.store(watch, slot * WATCH_FIELDS + 3, 0);
+        watch[slot * WATCH_FIELDS] = 0;
+        break;
+      }
+    }
+    if (kind === 'hang') this.state.hangs++;
+    const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, snapshot, {
+      mode: task.mode,
+      machine: task.machine,
+      maxIntents: task.maxIntents,
+      longIntents: task.longIntents,
+    });
+    const policy = task.policies[policyIndex] ?? task.policies[0]!;
+    const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;
+    this.recordCrash({
+      signature: `${policy}/${kind}/worker/${kind === 'hang' ? 'stuck' : 'died'}`,
+      kind,
+      blame: 'model',
+      policy,
+      statement: 1,
+      message: why,
+      text: printProgram({ ...src.program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] }),
+      statements: src.program.statements.length,
+      coords: { epoch: task.epoch, batch: task.batch, index },
+    });
+  }
+}

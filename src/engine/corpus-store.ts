@@ -1,0 +1,98 @@
+/**
+ * The corpus directory: one file per crash signature, in the v1 text format
+ * with a `#` header. Files are written atomically (temp file + rename) so a
+ * run killed at any moment leaves only whole entries; a malformed entry is
+ * reported by name and skipped, never fatal.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadProgramText, readProgramFile, type LoadedProgram } from '../exec/load.js';
+import { parseHeader, type CorpusHeader } from '../corpus/header.js';
+import { signatureId } from '../oracle/signature.js';
+import { UserError } from '../util/errors.js';
+
+export const ENTRY_SUFFIX = '.dmafuzz';
+
+export interface CorpusEntry {
+  file: string;
+  loaded: LoadedProgram;
+  header: CorpusHeader;
+}
+
+export interface CorpusLoad {
+  entries: CorpusEntry[];
+  /** files that could not be read or parsed, with the reason */
+  malformed: Array<{ file: string; error: string }>;
+}
+
+/** Makes sure the directory exists and is writable; a clear error otherwise. */
+export function prepareDir(dir: string, what: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new UserError(`${what} '${dir}' is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a directory`);
+}
+
+export function loadCorpus(dir: string): CorpusLoad {
+  const out: CorpusLoad = { entries: [], malformed: [] };
+  if (!fs.existsSync(dir)) return out;
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (!name.endsWith(ENTRY_SUFFIX)) continue;
+    const file = path.join(dir, name);
+    try {
+      const loaded = loadProgramText(readProgramFile(file), file);
+      out.entries.push({ file, loaded, header: parseHeader(loaded.program.header) });
+    } catch (e) {
+      out.malformed.push({ file, error: e instanceof UserError ? e.format() : String(e) });
+    }
+  }
+  return out;
+}
+
+export interface NewEntry {
+  signature: string;
+  kind: string;
+  blame: string;
+  policy: string;
+  firstSeen: string;
+  originalStatements: number;
+  minimizedStatements: number;
+  /** the program text (starting with `# dmafuzz v1`) */
+  text: string;
+  /** 1-based index of the failing statement in the program */
+  statement: number;
+  message: string;
+}
+
+/** Where the entry for a signature lives. */
+export function entryPath(dir: string, signature: string): string {
+  return path.join(dir, `${signature.split('/')[0]}-${signatureId(signature)}${ENTRY_SUFFIX}`);
+}
+
+/** Writes (or replaces) an entry atomically; returns its path. */
+export function writeEntry(dir: string, e: NewEntry): string {
+  const file = entryPath(dir, e.signature);
+  const body = e.text.replace(/^# dmafuzz v1\n/, '');
+  const header = [
+    '# dmafuzz v1',
+    `# signature: ${e.signature}`,
+    `# kind: ${e.kind}`,
+    `# blame: ${e.blame}`,
+    `# policy: ${e.policy}`,
+    `# first-seen: ${e.firstSeen}`,
+    `# length: original ${e.originalStatements}, minimized ${e.minimizedStatements}`,
+    ...e.message.split('\n').map((l) => `# message: ${l}`),
+  ];
+  // the failing statement's line in this file: header lines, then the machine line if any, then statements
+  const machineLines = /^machine /m.test(body.split('\n')[0] ?? '') ? 1 : 0;
+  const line = header.length + 1 /* the expect line itself */ + machineLines + e.statement;
+  header.push(`# expect ${e.policy}: crash ${e.kind} ${e.blame} line ${line}`);
+  const text = [...header, body].join('\n');
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+  return file;
+}

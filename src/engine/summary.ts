@@ -1,0 +1,73 @@
+/**
+ * The end of a run: `reports/<run-id>/summary.json` and the plain summary
+ * printed to the terminal.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Coordinator } from './coordinator.js';
+
+export interface SummaryContext {
+  seed: number;
+  workers: number;
+  policies: string[];
+  mode: string;
+  corpusDir: string;
+}
+
+export function runId(startedMs: number, seed: number): string {
+  return `${new Date(startedMs).toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${seed.toString(16)}`;
+}
+
+export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext): { json: Record<string, unknown>; text: string; dir: string } {
+  const s = c.state;
+  const elapsed = (Date.now() - s.startedMs) / 1000;
+  const dir = path.join(outDir, runId(s.startedMs, ctx.seed));
+  fs.mkdirSync(dir, { recursive: true });
+  const crashes = [...s.crashes.values()].map((e) => ({
+    signature: e.crash.signature,
+    kind: e.crash.kind,
+    blame: e.crash.blame,
+    policy: e.crash.policy,
+    new: e.isNew,
+    file: path.relative(process.cwd(), e.file),
+    firstSeenSeconds: e.firstSeenMs / 1000,
+    statements: e.crash.statements,
+    message: e.crash.message,
+  }));
+  const security = Object.entries(s.security).map(([key, r]) => {
+    const [policy, inval] = key.split(' ');
+    return { policy, inval, ...r, containedShare: r.rogue ? r.contained / r.rogue : null };
+  });
+  const json = {
+    runId: path.basename(dir),
+    config: { seed: ctx.seed, workers: ctx.workers, policies: ctx.policies, mode: ctx.mode, machine: c.cfg.machine, seconds: c.cfg.seconds ?? null, runs: c.cfg.runs ?? null },
+    versions: { node: process.version, dmafuzz: '0.1.0' },
+    elapsedSeconds: elapsed,
+    stopReason: s.stopReason,
+    programs: s.programs,
+    runs: s.runs,
+    statements: s.statements,
+    programsPerSecond: s.programs / Math.max(elapsed, 1e-9),
+    statementsPerSecond: s.statements / Math.max(elapsed, 1e-9),
+    coverageBits: s.coverageBits,
+    corpusSize: s.corpusSize,
+    timeline: s.timeline,
+    crashes,
+    security,
+  };
+  const tmp = path.join(dir, `summary.json.tmp-${process.pid}`);
+  fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n');
+  fs.renameSync(tmp, path.join(dir, 'summary.json'));
+  const lines = [
+    '',
+    `dmafuzz: ${s.programs} programs (${s.runs} runs, ${s.statements} statements) in ${elapsed.toFixed(1)} s: ${(s.programs / Math.max(elapsed, 1e-9)).toFixed(0)} programs/s, ${(s.statements / Math.max(elapsed, 1e-9) / 1000).toFixed(0)}k statements/s`,
+    `coverage ${s.coverageBits} bits, corpus ${s.corpusSize} programs; stopped by ${s.stopReason}`,
+    `unique crash signatures: ${crashes.length} (${crashes.filter((c) => c.new).length} new)`,
+    ...crashes.map((c) => `  ${c.new ? 'NEW  ' : 'known'} ${c.signature.padEnd(64)} ${c.file}`),
+    `security (rogue device accesses contained by the IOMMU):`,
+    ...security.map((r) => `  ${String(r.policy).padEnd(16)} ${String(r.inval).padEnd(7)} ${r.rogue ? `${r.contained}/${r.rogue} contained, ${r.escaped} escaped` : 'no rogue accesses'}`),
+    `summary: ${path.relative(process.cwd(), path.join(dir, 'summary.json'))}`,
+    '',
+  ];
+  return { json, text: lines.join('\n'), dir };
+}
