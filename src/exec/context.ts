@@ -25,14 +25,18 @@ export class ExecContext {
   /** path label for the trace and the histograms: direct, bounce, iommu, or '' */
   path = '';
   costNs = 0;
-  /** what the statement returned or did, for the trace */
+  /** what the statement returned or did, for the trace (built only when tracing: it costs) */
   note = '';
+  /** the statement was skipped (the driver's error path after a failed map or allocation) */
+  skipped = false;
   /** the handle whose history goes into a crash signature */
   subject: HandleState | undefined = undefined;
 
   constructor(
     readonly m: Machine,
     readonly layer: DmaLayer,
+    /** build trace notes (replay); off when fuzzing */
+    readonly tracing = true,
   ) {}
 
   get line(): number {

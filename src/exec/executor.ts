@@ -4,7 +4,8 @@
  * crash. Every run has a step budget; an exception that is not a verdict is
  * a model panic, never swallowed.
  */
-import type { Program } from '../program/ast.js';
+import type { OpName, Program } from '../program/ast.js';
+import { OP_NAMES } from '../program/syntax.js';
 import type { Machine } from '../machine/machine.js';
 import type { BypassPolicy } from '../policy/policy.js';
 import { DmaLayer } from '../dma/mapping.js';
@@ -45,6 +46,14 @@ export interface RunResult {
 
 export const DEFAULT_STEP_BUDGET = 1_000_000;
 
+const OP_CODE = new Map(OP_NAMES.map((op, i) => [op, i] as const));
+const PATH_CODE: Record<string, number> = { '': 0, direct: 1, bounce: 2, iommu: 3 };
+
+/** A coverage event per (statement kind, path, skipped): numbers, not strings, on the hot path. */
+function statementEvent(op: OpName, path: string, skipped: boolean): number {
+  return 100 + OP_CODE.get(op)! * 16 + (PATH_CODE[path] ?? 0) * 2 + (skipped ? 1 : 0);
+}
+
 export function runProgram(program: Program, machine: Machine, policy: BypassPolicy, opts: RunOptions = {}): RunResult {
   machine.reset();
   const trace: TraceEntry[] = [];
@@ -53,7 +62,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
   const stmts = program.statements;
   let i = 0;
   try {
-    ctx = new ExecContext(machine, new DmaLayer(machine, policy));
+    ctx = new ExecContext(machine, new DmaLayer(machine, policy), opts.trace ?? false);
     for (; i < stmts.length; i++) {
       if (i >= budget) throw new Crash('hang', 'model', `the run exceeded its step budget of ${budget} statements`);
       const s = stmts[i]!;
@@ -61,9 +70,10 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       ctx.path = '';
       ctx.costNs = 0;
       ctx.note = '';
+      ctx.skipped = false;
       ctx.subject = undefined;
       OPS[s.op](ctx, s);
-      opts.coverage?.hitName(`${s.op}:${ctx.path}:${ctx.note.startsWith('skipped') ? 'skip' : 'ok'}`);
+      opts.coverage?.hit(statementEvent(s.op, ctx.path, ctx.skipped));
       if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
       opts.onStatement?.(s.op, ctx.path, ctx.costNs);
     }

@@ -32,7 +32,7 @@ export function alloc_coherent(ctx: ExecContext, s: Statement): void {
   h.checked = true;
   ctx.m.debug.add(d, handle, size, phys, MapType.Coherent, 'bidirectional');
   stampCreated(ctx, h, ctx.layer.coherentBits(d));
-  ctx.note = `${hex(handle)} (${formatSize(size)} at phys ${hex(phys)})${ctx.note ? ' ' + ctx.note : ''}`;
+  if (ctx.tracing) ctx.note = `${hex(handle)} (${formatSize(size)} at phys ${hex(phys)})${ctx.note ? ' ' + ctx.note : ''}`;
 }
 
 export function free_coherent(ctx: ExecContext, s: Statement): void {

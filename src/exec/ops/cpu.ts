@@ -13,6 +13,7 @@ function cpuTarget(ctx: ExecContext, s: Statement, writing: boolean): BufferStat
   const len = s.args.len as number;
   const h = ctx.handles.get(b.name);
   if (h?.failed) {
+    ctx.skipped = true;
     ctx.note = `skipped: ${b.name} is NULL (the driver's error path)`;
     return undefined;
   }
@@ -48,7 +49,7 @@ export function cpu_write(ctx: ExecContext, s: Statement): void {
   for (const m of b.streams) {
     if (m.dir !== 'to_device' && m.overlapWith(b, off, off + len)) m.cpuWrites.push({ buf: b, lo: off, hi: off + len });
   }
-  ctx.note = `ok (${bytesNote(bytes)})`;
+  if (ctx.tracing) ctx.note = `ok (${bytesNote(bytes)})`;
 }
 
 export function cpu_read(ctx: ExecContext, s: Statement): void {
@@ -68,5 +69,5 @@ export function cpu_read(ctx: ExecContext, s: Statement): void {
       subject,
     );
   }
-  ctx.note = `${bytesNote(actual)} as expected`;
+  if (ctx.tracing) ctx.note = `${bytesNote(actual)} as expected`;
 }

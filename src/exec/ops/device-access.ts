@@ -23,6 +23,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
   const what = write ? 'dev_write' : 'dev_read';
   if (h.failed) {
     if (h.checked) {
+      ctx.skipped = true;
       ctx.note = `skipped: ${h.name} failed and the driver checked it (its error path)`;
       return;
     }
@@ -87,7 +88,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
       if (h.dir !== undefined) h.deviceWrites.push({ buf: p.buf, lo: p.bufOff, hi: p.bufOff + p.len });
       done += p.len;
     }
-    ctx.note = `ok (${bytesNote(bytes)}${landed ? '' : ''})`;
+    if (ctx.tracing) ctx.note = `ok (${bytesNote(bytes)}${landed ? '' : ''})`;
     return;
   }
   const got = new Uint8Array(len);
@@ -100,7 +101,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
     }
     done += p.len;
   }
-  ctx.note = `${bytesNote(got)} as expected`;
+  if (ctx.tracing) ctx.note = `${bytesNote(got)} as expected`;
 }
 
 /** A device access through a handle that was already unmapped or freed: the driver's bug; did the IOMMU contain it? */

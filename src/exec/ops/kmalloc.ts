@@ -15,7 +15,7 @@ export function kmalloc(ctx: ExecContext, s: Statement): void {
   const view = new Uint8Array(size);
   ctx.m.mem.read(phys, view);
   ctx.buffers.set(s.bind!, new BufferState(s.bind!, 'kbuf', phys, size, view, s.line));
-  ctx.note = `phys ${hex(phys)}`;
+  if (ctx.tracing) ctx.note = `phys ${hex(phys)}`;
 }
 
 export function kfree(ctx: ExecContext, s: Statement): void {

@@ -31,6 +31,7 @@ export function checkRelease(ctx: ExecContext, dev: number, h: HandleState, what
   checkOwnDevice(ctx, dev, h, what);
   if (h.failed) {
     if (h.checked) {
+      ctx.skipped = true;
       ctx.note = `skipped: ${h.name} failed and the driver checked it (its error path)`;
       return true;
     }

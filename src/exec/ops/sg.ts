@@ -38,7 +38,7 @@ export function map_sg(ctx: ExecContext, s: Statement): void {
   for (const b of bufs) if (!b.streams.includes(h)) b.streams.push(h);
   ctx.liveStreams.add(h);
   stampCreated(ctx, h, ctx.layer.maskBits(d));
-  ctx.note = `${segs.length} segment${segs.length > 1 ? 's' : ''} [${segs.map((g) => `${hex(g.handle)}+${g.len}`).join(' ')}]${ctx.note ? ' ' + ctx.note : ''}`;
+  if (ctx.tracing) ctx.note = `${segs.length} segment${segs.length > 1 ? 's' : ''} [${segs.map((g) => `${hex(g.handle)}+${g.len}`).join(' ')}]${ctx.note ? ' ' + ctx.note : ''}`;
 }
 
 /**

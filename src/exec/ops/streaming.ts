@@ -33,7 +33,7 @@ export function map_single(ctx: ExecContext, s: Statement): void {
   b.streams.push(h);
   ctx.liveStreams.add(h);
   stampCreated(ctx, h, ctx.layer.maskBits(d));
-  ctx.note = `${hex(handle)}${ctx.note ? ' ' + ctx.note : ''}`;
+  if (ctx.tracing) ctx.note = `${hex(handle)}${ctx.note ? ' ' + ctx.note : ''}`;
 }
 
 export const map_page = map_single;

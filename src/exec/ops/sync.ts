@@ -16,6 +16,7 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   const len = h.kind === 'sg' ? h.len : ((s.args.len as number | undefined) ?? h.len);
   if (h.failed) {
     if (h.checked) {
+      ctx.skipped = true;
       ctx.note = `skipped: ${h.name} failed and the driver checked it (its error path)`;
       return;
     }
@@ -45,7 +46,7 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
     discardDeviceWrites(h);
     h.handOver('device', off, len);
   }
-  ctx.note = `ok, ${forCpu ? 'the CPU' : 'the device'} owns ${off === 0 && len >= h.len ? h.name : `${h.name}[${off}..${off + len})`}${ctx.note ? ' ' + ctx.note : ''}`;
+  if (ctx.tracing) ctx.note = `ok, ${forCpu ? 'the CPU' : 'the device'} owns ${off === 0 && len >= h.len ? h.name : `${h.name}[${off}..${off + len})`}${ctx.note ? ' ' + ctx.note : ''}`;
 }
 
 export const sync_for_cpu = (ctx: ExecContext, s: Statement) => sync(ctx, s, true);
