@@ -50,7 +50,8 @@ export const fuzzCommand = {
         .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (crash entries are written here)' })
         .option('out', { type: 'string', default: 'reports', describe: 'reports directory' })
         .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
-        .option('inject', { type: 'string', hidden: true, describe: 'test hook: hang:E.B.I or throw:E.B.I' }),
+        .option('inject', { type: 'string', hidden: true, describe: 'test hook: hang:E.B.I,throw:E.B.I' })
+        .option('stuck-ms', { type: 'number', hidden: true, describe: 'a batch running this long past its size is a hang' }),
     ),
   handler: async (argv: FuzzArgs) => {
     process.exitCode = await fuzz(argv);
@@ -110,6 +111,7 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     known,
     seedCorpus: [],
     ...DEFAULTS,
+    stuckMs: positiveInt('stuck-ms', argv['stuck-ms'] as number | undefined, 3_600_000) ?? DEFAULTS.stuckMs,
     inject: argv.inject,
   });
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;

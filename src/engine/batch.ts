@@ -46,10 +46,9 @@ export class BatchRunner {
           watch[slot * WATCH_FIELDS + 1] = index;
           watch[slot * WATCH_FIELDS + 2] = pi;
         }
-        if (inject && inject.at === `${task.epoch}.${task.batch}.${index}` && pi === 0) {
-          if (inject.what === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-          throw new Error(`injected failure in program ${inject.at}`);
-        }
+        const sabotage = pi === 0 ? inject.get(`${task.epoch}.${task.batch}.${index}`) : undefined;
+        if (sabotage === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+        if (sabotage === 'throw') throw new Error(`injected failure in program ${task.epoch}.${task.batch}.${index}`);
         const cov = this.coverage;
         cov.reset();
         cov.hitName(policy.name);
@@ -122,8 +121,12 @@ function crashRecord(task: FuzzTask, index: number, policy: string, program: Par
   };
 }
 
-function parseInject(spec: string | undefined): { what: 'hang' | 'throw'; at: string } | undefined {
-  if (!spec) return undefined;
-  const m = /^(hang|throw):(\d+\.\d+\.\d+)$/.exec(spec);
-  return m ? { what: m[1] as 'hang' | 'throw', at: m[2]! } : undefined;
+/** The test hook: "hang:E.B.I,throw:E.B.I" (epoch.batch.index of the program to sabotage). */
+function parseInject(spec: string | undefined): Map<string, 'hang' | 'throw'> {
+  const out = new Map<string, 'hang' | 'throw'>();
+  for (const part of (spec ?? '').split(',')) {
+    const m = /^(hang|throw):(\d+\.\d+\.\d+)$/.exec(part.trim());
+    if (m) out.set(m[2]!, m[1] as 'hang' | 'throw');
+  }
+  return out;
 }
