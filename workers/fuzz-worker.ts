@@ -1,13 +1,14 @@
 /**
- * The piscina worker entry: receives a batch task, runs it, returns the
- * compact result. Everything it runs lives in src/engine/batch.ts and is
- * importable without a pool.
+ * The piscina worker entry: receives a task (a fuzz batch, or a crash to
+ * minimize), runs it, returns the compact result. Everything it runs lives
+ * in src/engine and is importable without a pool.
  */
 import { BatchRunner } from '../src/engine/batch.js';
-import type { BatchResult, FuzzTask } from '../src/engine/protocol.js';
+import { minimizeTask } from '../src/engine/minimize-task.js';
+import type { BatchResult, MinimizeOutcome, WorkerTask } from '../src/engine/protocol.js';
 
 const runner = new BatchRunner();
 
-export default function runTask(task: FuzzTask): Promise<BatchResult> {
-  return runner.run(task);
+export default function runTask(task: WorkerTask): Promise<BatchResult | MinimizeOutcome> {
+  return task.kind === 'minimize' ? minimizeTask(task) : runner.run(task);
 }

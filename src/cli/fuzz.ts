@@ -50,6 +50,7 @@ export const fuzzCommand = {
         .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (crash entries are written here)' })
         .option('out', { type: 'string', default: 'reports', describe: 'reports directory' })
         .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
+        .option('minimize', { type: 'boolean', default: true, describe: 'minimize each new crash in a worker (--no-minimize to keep programs as found)' })
         .option('inject', { type: 'string', hidden: true, describe: 'test hook: hang:E.B.I,throw:E.B.I' })
         .option('stuck-ms', { type: 'number', hidden: true, describe: 'a batch running this long past its size is a hang' }),
     ),
@@ -88,11 +89,15 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const corpus = loadCorpus(corpusDir);
   for (const bad of corpus.malformed) process.stderr.write(`dmafuzz: skipping malformed corpus entry ${bad.error}\n`);
   const known = new Set<string>();
+  const knownEntries = new Map<string, { file: string; statements: number }>();
   const baseCfg = applyMachineWords(DEFAULT_CONFIG, machine);
   const m = new Machine(baseCfg);
   for (const e of corpus.entries) {
     const sig = e.header.fields.get('signature');
-    if (sig) known.add(sig);
+    if (sig) {
+      known.add(sig);
+      knownEntries.set(sig, { file: e.file, statements: e.loaded.program.statements.length });
+    }
     for (const p of policies) {
       const v = runProgram(e.loaded.program, m, await resolvePolicy(p)).verdict;
       if (v.signature) known.add(v.signature);
@@ -109,8 +114,10 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     machine,
     corpusDir,
     known,
+    knownEntries,
     seedCorpus: [],
     ...DEFAULTS,
+    minimize: argv.minimize !== false,
     stuckMs: positiveInt('stuck-ms', argv['stuck-ms'] as number | undefined, 3_600_000) ?? DEFAULTS.stuckMs,
     inject: argv.inject,
   });

@@ -39,7 +39,7 @@ export class DmaDebug {
   add(dev: number, handle: bigint, bytes: number, phys: number, type: MapType, dir: Direction, nents = 0): number {
     const v = this.v;
     const n = v.regs[Reg.mapLiveCount]!;
-    budget(n < MAPPINGS_MAX, `more than ${MAPPINGS_MAX} live DMA mappings`);
+    if (!(n < MAPPINGS_MAX)) budget(false, `more than ${MAPPINGS_MAX} live DMA mappings`); // message built only on failure (every map gets here)
     const id = v.mapLive[n]!;
     v.mapDev[id] = dev;
     v.mapHandle[id] = handle;

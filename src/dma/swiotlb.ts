@@ -98,7 +98,7 @@ export class Swiotlb {
   /** swiotlb_tbl_unmap_single: the final copy back, then the slots are free again. */
   unmap(bounce: number, dir: Direction): void {
     const bytes = this.mappedBytes(bounce);
-    assert(bytes >= 0, `swiotlb unmap of ${bounce} which starts no mapping`);
+    if (!(bytes >= 0)) assert(false, `swiotlb unmap of ${bounce} which starts no mapping`); // message built only on failure
     this.syncForCpu(bounce, bytes, dir);
     const first = this.slotOf(bounce);
     const count = Math.max(1, Math.ceil(bytes / SWIOTLB_SLOT_BYTES));
@@ -127,7 +127,7 @@ export class Swiotlb {
 
   private origOrDie(bounce: number): number {
     const orig = this.origOf(bounce);
-    assert(orig >= 0, `swiotlb sync of ${bounce} which is not mapped`);
+    if (!(orig >= 0)) assert(false, `swiotlb sync of ${bounce} which is not mapped`); // message built only on failure
     return orig;
   }
 

@@ -14,7 +14,7 @@ import { runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
 import { programAt, type SourceOptions } from './program-source.js';
 import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
-import { WATCH_FIELDS, WATCH_SLOTS } from './protocol.js';
+import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 
 /** Per-thread state kept between batches: machines and resolved policies. */
 export class BatchRunner {
@@ -29,7 +29,7 @@ export class BatchRunner {
     const policies: BypassPolicy[] = [];
     for (const p of task.policies) policies.push(await this.policy(p));
     const shared = new SharedCoverage(task.coverage);
-    const watch = new Int32Array(task.watch);
+    const { fields: watch, beats } = watchViews(task.watch);
     const slot = this.claimSlot(watch);
     const opts: SourceOptions = { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents };
     const inval = machine.cfg.inval;
@@ -45,6 +45,7 @@ export class BatchRunner {
           watch[slot * WATCH_FIELDS] = task.taskId;
           watch[slot * WATCH_FIELDS + 1] = index;
           watch[slot * WATCH_FIELDS + 2] = pi;
+          beats[slot] = Date.now();
         }
         const sabotage = pi === 0 ? inject.get(`${task.epoch}.${task.batch}.${index}`) : undefined;
         if (sabotage === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);

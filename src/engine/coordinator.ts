@@ -16,8 +16,8 @@ import { Piscina } from 'piscina';
 import { SharedCoverage } from '../machine/coverage.js';
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
-import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
-import { WATCH_FIELDS, WATCH_SLOTS } from './protocol.js';
+import type { BatchResult, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask } from './protocol.js';
+import { WATCH_BYTES, WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
 import { writeEntry } from './corpus-store.js';
@@ -34,6 +34,12 @@ export interface FuzzConfig {
   corpusDir: string;
   /** signatures already in the corpus when the run started */
   known: Set<string>;
+  /** single-signature corpus entries from before the run, replaceable by a smaller repro */
+  knownEntries: Map<string, { file: string; statements: number }>;
+  /** minimize each new crash in a worker (and smaller repros of known ones) */
+  minimize: boolean;
+  /** how long the end of a run waits for minimizations still running */
+  minimizeWaitMs: number;
   /** corpus programs to mutate from the start (intents of earlier finds are not kept in files) */
   seedCorpus: Intent[][];
   batchSize: number;
@@ -51,6 +57,13 @@ export interface CrashEntry {
   file: string;
   isNew: boolean;
   firstSeenMs: number;
+  firstSeen: string;
+  /** statements in the stored program (shrinks when minimization finishes) */
+  storedStatements: number;
+  minimized: boolean;
+  minimizing: boolean;
+  /** the stored (minimized) program text */
+  text: string;
 }
 
 export interface RunState {
@@ -73,6 +86,8 @@ export interface RunState {
 export const DEFAULTS = {
   batchSize: 32,
   batchesPerEpoch: 16,
+  minimize: true,
+  minimizeWaitMs: 30_000,
   maxIntents: 60,
   longIntents: 400,
   stepBudget: 200_000,
@@ -95,11 +110,14 @@ export function workerFile(): string {
 export class Coordinator {
   readonly state: RunState;
   private readonly coverage = new SharedCoverage();
-  private readonly watch = new SharedArrayBuffer(WATCH_SLOTS * WATCH_FIELDS * 4);
+  private readonly watch = new SharedArrayBuffer(WATCH_BYTES);
+  /** fuzz tasks in flight, by task id, to abort one whose worker stopped beating */
+  private readonly running = new Map<number, AbortController>();
   private readonly corpus: Intent[][];
   private pool!: Piscina;
   private nextTaskId = 1;
   private readonly listeners: Array<(e: CrashEntry) => void> = [];
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(readonly cfg: FuzzConfig) {
     this.corpus = [...cfg.seedCorpus];
@@ -144,6 +162,7 @@ export class Coordinator {
     this.state.startedMs = Date.now();
     const deadline = cfg.seconds !== undefined ? this.state.startedMs + cfg.seconds * 1000 : Infinity;
     const timer = cfg.seconds !== undefined ? setTimeout(() => this.stop('time'), Math.max(0, deadline - Date.now())) : undefined;
+    const watchdog = setInterval(() => this.checkStuck(), Math.min(500, cfg.stuckMs / 2));
     try {
       for (let epoch = 0; !this.state.stopping; epoch++) {
         const programsLeft = cfg.runs !== undefined ? cfg.runs - epoch * cfg.batchSize * cfg.batchesPerEpoch : Infinity;
@@ -151,8 +170,10 @@ export class Coordinator {
         await this.runEpoch(epoch, programsLeft);
         if (cfg.runs !== undefined && (epoch + 1) * cfg.batchSize * cfg.batchesPerEpoch >= cfg.runs) break;
       }
+      await this.drainMinimizations();
     } finally {
       if (timer) clearTimeout(timer);
+      clearInterval(watchdog);
       this.state.workersAlive = this.pool.threads.length;
       await this.pool.destroy();
     }
@@ -192,6 +213,7 @@ export class Coordinator {
   private async runTask(epoch: number, batch: number, count: number, snapshot: Intent[][]): Promise<BatchResult | undefined> {
     const cfg = this.cfg;
     const task: FuzzTask = {
+      kind: 'fuzz',
       taskId: this.nextTaskId++,
       runSeed: cfg.seed,
       epoch,
@@ -209,8 +231,7 @@ export class Coordinator {
       inject: cfg.inject,
     };
     const abort = new AbortController();
-    // a batch is small; one that runs far longer than a batch should is stuck
-    const stuck = setTimeout(() => abort.abort(), cfg.stuckMs + count * 50);
+    this.running.set(task.taskId, abort);
     try {
       const r = (await this.pool.run(task, { signal: abort.signal })) as BatchResult;
       this.absorb(r);
@@ -219,7 +240,22 @@ export class Coordinator {
       this.recordWorkerFailure(task, snapshot, abort.signal.aborted ? 'hang' : 'model-panic', e);
       return undefined;
     } finally {
-      clearTimeout(stuck);
+      this.running.delete(task.taskId);
+    }
+  }
+
+  /**
+   * The watchdog: a fuzz task whose worker has been on one program for more
+   * than stuckMs is aborted (piscina terminates and replaces the thread). A
+   * task still waiting in the queue has no slot yet and is left alone.
+   */
+  private checkStuck(): void {
+    const { fields, beats } = watchViews(this.watch);
+    const now = Date.now();
+    for (let slot = 0; slot < WATCH_SLOTS; slot++) {
+      const taskId = fields[slot * WATCH_FIELDS]!;
+      const abort = taskId ? this.running.get(taskId) : undefined;
+      if (abort && !abort.signal.aborted && now - beats[slot]! > this.cfg.stuckMs) abort.abort();
     }
   }
 
@@ -237,25 +273,104 @@ export class Coordinator {
     for (const c of r.crashes) this.recordCrash(c);
   }
 
-  /** A new signature goes to the corpus at once (atomically). */
+  /**
+   * A new signature goes to the corpus at once (atomically), as found; a
+   * worker then minimizes it and the entry is replaced. A later, smaller
+   * program with a signature already stored is minimized too and replaces
+   * the entry if it ends up smaller.
+   */
   private recordCrash(c: FoundCrash): void {
-    if (this.state.crashes.has(c.signature)) return;
+    const existing = this.state.crashes.get(c.signature);
+    if (existing) {
+      if (this.cfg.minimize && !existing.minimizing && c.statements < existing.storedStatements) this.minimizeInto(existing, c.text, c.policy);
+      return;
+    }
+    const before = this.cfg.knownEntries.get(c.signature);
+    if (before) {
+      // known from the corpus: only a smaller repro is worth touching the stored entry for
+      if (this.cfg.minimize && c.statements < before.statements) {
+        const entry = this.makeEntry(c, before.file, false);
+        entry.storedStatements = before.statements;
+        this.state.crashes.set(c.signature, entry);
+        this.minimizeInto(entry, c.text, c.policy);
+      } else {
+        this.state.crashes.set(c.signature, this.makeEntry(c, before.file, false));
+      }
+      return;
+    }
     const isNew = !this.cfg.known.has(c.signature);
+    const firstSeen = new Date().toISOString();
     const file = writeEntry(this.cfg.corpusDir, {
       signature: c.signature,
       kind: c.kind,
       blame: c.blame,
       policy: c.policy,
-      firstSeen: new Date().toISOString(),
+      firstSeen,
       originalStatements: c.statements,
       minimizedStatements: c.statements,
       text: c.text,
       statement: c.statement,
       message: c.message,
     });
-    const entry: CrashEntry = { crash: c, file, isNew, firstSeenMs: Date.now() - this.state.startedMs };
+    const entry = this.makeEntry(c, file, isNew);
+    entry.firstSeen = firstSeen;
     this.state.crashes.set(c.signature, entry);
     for (const fn of this.listeners) fn(entry);
+    if (this.cfg.minimize && c.kind !== 'hang') this.minimizeInto(entry, c.text, c.policy);
+  }
+
+  private makeEntry(c: FoundCrash, file: string, isNew: boolean): CrashEntry {
+    return {
+      crash: c,
+      file,
+      isNew,
+      firstSeenMs: Date.now() - this.state.startedMs,
+      firstSeen: new Date().toISOString(),
+      storedStatements: c.statements,
+      minimized: false,
+      minimizing: false,
+      text: c.text,
+    };
+  }
+
+  /** Minimizes in a worker while the others keep fuzzing; replaces the entry when smaller. */
+  private minimizeInto(entry: CrashEntry, text: string, policy: string): void {
+    entry.minimizing = true;
+    const task: MinimizeTask = { kind: 'minimize', text, policy, machine: this.cfg.machine, maxEvaluations: 4000, maxMs: 10_000 };
+    const job = (this.pool.run(task) as Promise<MinimizeOutcome>)
+      .then((m) => {
+        if (m.signature !== entry.crash.signature || m.statements >= entry.storedStatements) return;
+        writeEntry(this.cfg.corpusDir, {
+          signature: entry.crash.signature,
+          kind: entry.crash.kind,
+          blame: entry.crash.blame,
+          policy: entry.crash.policy,
+          firstSeen: entry.firstSeen,
+          originalStatements: entry.crash.statements,
+          minimizedStatements: m.statements,
+          text: m.text,
+          statement: m.failingIndex + 1,
+          message: entry.crash.message,
+        });
+        entry.storedStatements = m.statements;
+        entry.minimized = true;
+        entry.text = m.text;
+      })
+      .catch(() => {
+        // a minimization that fails or is cut off leaves the stored program as found
+      })
+      .finally(() => {
+        entry.minimizing = false;
+        this.pending.delete(job);
+      });
+    this.pending.add(job);
+  }
+
+  /** At the end of a run: give running minimizations a bounded time to finish. */
+  private async drainMinimizations(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const deadline = new Promise((r) => setTimeout(r, this.cfg.minimizeWaitMs).unref());
+    await Promise.race([Promise.all([...this.pending]), deadline]);
   }
 
   /**
@@ -264,7 +379,7 @@ export class Coordinator {
    * `model-panic` crash, rebuilt from its coordinates.
    */
   private recordWorkerFailure(task: FuzzTask, snapshot: Intent[][], kind: 'hang' | 'model-panic', error: unknown): void {
-    const watch = new Int32Array(this.watch);
+    const { fields: watch } = watchViews(this.watch);
     let index = 0;
     let policyIndex = 0;
     for (let slot = 0; slot < WATCH_SLOTS; slot++) {

@@ -84,7 +84,6 @@ export function writeEntry(dir: string, e: NewEntry): string {
     `# policy: ${e.policy}`,
     `# first-seen: ${e.firstSeen}`,
     `# length: original ${e.originalStatements}, minimized ${e.minimizedStatements}`,
-    ...e.message.split('\n').map((l) => `# message: ${l}`),
   ];
   // the failing statement's line in this file: header lines, then the machine line if any, then statements
   const machineLines = /^machine /m.test(body.split('\n')[0] ?? '') ? 1 : 0;

@@ -8,6 +8,7 @@ import type { GenMode, Intent } from '../program/generate.js';
 import type { Blame, SecurityRecord } from '../oracle/verdict.js';
 
 export interface FuzzTask {
+  kind: 'fuzz';
   taskId: number;
   runSeed: number;
   epoch: number;
@@ -66,6 +67,40 @@ export interface BatchResult {
   elapsedMs: number;
 }
 
-/** Watch slots: how many, and the Int32 fields of each. */
+/**
+ * Watch slots, one per worker thread: Int32 fields (task id, program index,
+ * policy index, claimed flag) followed, after all slots, by one Float64
+ * heartbeat per slot (Date.now() when the current program started). The
+ * coordinator reads them to tell a stuck task from one waiting in the queue.
+ */
 export const WATCH_SLOTS = 64;
-export const WATCH_FIELDS = 4; // taskId, index, policy index, claimed flag
+export const WATCH_FIELDS = 4;
+export const WATCH_BYTES = WATCH_SLOTS * WATCH_FIELDS * 4 + WATCH_SLOTS * 8;
+
+export function watchViews(buffer: SharedArrayBuffer): { fields: Int32Array; beats: Float64Array } {
+  return { fields: new Int32Array(buffer, 0, WATCH_SLOTS * WATCH_FIELDS), beats: new Float64Array(buffer, WATCH_SLOTS * WATCH_FIELDS * 4, WATCH_SLOTS) };
+}
+
+/** Minimize one crashing program (v1 text, machine line naming its policy) keeping its signature. */
+export interface MinimizeTask {
+  kind: 'minimize';
+  text: string;
+  /** the policy spec to replay under (a built-in name or a module path) */
+  policy: string;
+  machine: MachineWord[];
+  maxEvaluations: number;
+  maxMs: number;
+}
+
+export interface MinimizeOutcome {
+  /** the minimized program, v1 text */
+  text: string;
+  signature: string;
+  statements: number;
+  /** 0-based index of the failing statement in the minimized program */
+  failingIndex: number;
+  evaluations: number;
+  elapsedMs: number;
+}
+
+export type WorkerTask = FuzzTask | MinimizeTask;

@@ -32,7 +32,10 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     file: path.relative(process.cwd(), e.file),
     firstSeenSeconds: e.firstSeenMs / 1000,
     statements: e.crash.statements,
+    storedStatements: e.storedStatements,
+    minimized: e.minimized,
     message: e.crash.message,
+    repro: e.text,
   }));
   const security = Object.entries(s.security).map(([key, r]) => {
     const [policy, inval] = key.split(' ');

@@ -130,7 +130,7 @@ export class IovaAllocator {
   private insertAfter(domain: number, prev: number, lo: number, hi: number, state: IovaState): number {
     const v = this.v;
     const top = v.regs[Reg.iovaFreeTop]!;
-    budget(top > 0, `more than ${IOVA_RANGES_MAX} live IOVA ranges`);
+    if (!(top > 0)) budget(false, `more than ${IOVA_RANGES_MAX} live IOVA ranges`); // message built only on failure (every map gets here)
     const r = v.iovaFreeStack[top - 1]!;
     v.regs[Reg.iovaFreeTop] = top - 1;
     v.iovaLo[r] = lo;

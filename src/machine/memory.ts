@@ -156,7 +156,8 @@ export class Memory {
   }
 
   private checkAccess(phys: number, len: number): void {
-    assert(phys >= 0 && Number.isSafeInteger(phys) && phys + len <= 2 ** 53, `bad physical access ${phys}+${len}`);
+    // the message is only built on failure: a template argument would be built on every access
+    if (!(phys >= 0 && Number.isSafeInteger(phys) && phys + len <= 2 ** 53)) assert(false, `bad physical access ${phys}+${len}`);
   }
 
   /** Frame index of a page, or -1; with `back`, gives a fresh zeroed frame. */

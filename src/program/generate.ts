@@ -127,7 +127,11 @@ class Builder {
     for (let i = 0; i < ndev; i++) this.addDevice(intents[i] ?? { k: 0, a: i, b: 0, c: 0, d: 0 });
     for (const it of intents) this.step(it);
     if (this.opts.teardown ?? true) this.teardown();
-    return { header: [], machine: this.opts.machine ?? [], machineLine: 0, statements: this.out };
+    // number statements as they print on their own (marker, machine line, statements), so messages point at real lines
+    const machine = this.opts.machine ?? [];
+    const first = machine.length > 0 ? 3 : 2;
+    this.out.forEach((s, i) => (s.line = first + i));
+    return { header: [], machine, machineLine: machine.length > 0 ? 2 : 0, statements: this.out };
   }
 
   // ---- helpers
