@@ -9,6 +9,9 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { replayCommand } from './replay.js';
 import { fuzzCommand } from './fuzz.js';
+import { minimizeCommand } from './minimize.js';
+import { regressCommand } from './regress.js';
+import { exportCommand } from './export.js';
 
 /** yargs' own complaints (unknown flag, missing argument): thrown so that no handler runs after them. */
 class UsageError extends Error {}
@@ -19,6 +22,9 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nStress and fuzz the Linux DMA-mapping layer and its IOMMU bypass decision.')
     .command(fuzzCommand as never)
     .command(replayCommand as never)
+    .command(minimizeCommand as never)
+    .command(regressCommand as never)
+    .command(exportCommand as never)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

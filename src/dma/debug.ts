@@ -34,7 +34,11 @@ export interface DebugReport {
 }
 
 export class DmaDebug {
-  constructor(private readonly v: MachineViews) {}
+  private readonly v: MachineViews;
+
+  constructor(v: MachineViews) {
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+  }
 
   add(dev: number, handle: bigint, bytes: number, phys: number, type: MapType, dir: Direction, nents = 0): number {
     const v = this.v;
@@ -83,25 +87,23 @@ export class DmaDebug {
         message: `${name}: device driver tries to free DMA memory it has not allocated [device address=${hex(handle)}] [size=${bytes ?? '?'} bytes]`,
       };
     }
-    // the entry's description is built only for a report (this runs on every unmap)
-    const entryLine = (): string => `[device address=${hex(handle)}] [size=${v.mapBytes[id]} bytes]`;
     if (bytes !== undefined && v.mapBytes[id] !== bytes) {
-      return { check: 'wrong-size', message: `${name}: device driver frees DMA memory with different size ${entryLine()} [map size=${v.mapBytes[id]} bytes] [unmap size=${bytes} bytes]` };
+      return { check: 'wrong-size', message: `${name}: device driver frees DMA memory with different size ${this.entryLine(handle, id)} [map size=${v.mapBytes[id]} bytes] [unmap size=${bytes} bytes]` };
     }
     if (v.mapType[id] !== type) {
       return {
         check: 'wrong-function',
-        message: `${name}: device driver frees DMA memory with wrong function ${entryLine()} [mapped as ${MAP_TYPE_NAMES[v.mapType[id] as MapType]}] [unmapped as ${MAP_TYPE_NAMES[type]}]`,
+        message: `${name}: device driver frees DMA memory with wrong function ${this.entryLine(handle, id)} [mapped as ${MAP_TYPE_NAMES[v.mapType[id] as MapType]}] [unmapped as ${MAP_TYPE_NAMES[type]}]`,
       };
     }
     if (dir !== undefined && v.mapDir[id] !== DIR_CODE[dir]) {
       return {
         check: 'wrong-direction',
-        message: `${name}: device driver frees DMA memory with different direction ${entryLine()} [mapped with ${DIR_NAMES[v.mapDir[id]!]}] [unmapped with ${DIR_NAMES[DIR_CODE[dir]]}]`,
+        message: `${name}: device driver frees DMA memory with different direction ${this.entryLine(handle, id)} [mapped with ${DIR_NAMES[v.mapDir[id]!]}] [unmapped with ${DIR_NAMES[DIR_CODE[dir]]}]`,
       };
     }
     if (v.mapChecked[id] === 0) {
-      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine()} [mapped as single]` };
+      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${this.entryLine(handle, id)} [mapped as single]` };
     }
     this.remove(id);
     return undefined;
@@ -115,22 +117,28 @@ export class DmaDebug {
     if (id < 0) {
       return { check: 'sync-unmapped', message: `${name}: device driver tries to sync DMA memory it has not allocated [device address=${hex(start)}] [size=${bytes} bytes]` };
     }
-    // built only for a report (this runs on every sync)
-    const entryLine = (): string => `[device address=${hex(v.mapHandle[id]!)}] [size=${v.mapBytes[id]} bytes]`;
     if (start + BigInt(bytes) > v.mapHandle[id]! + BigInt(v.mapBytes[id]!)) {
-      return { check: 'sync-out-of-range', message: `${name}: device driver syncs DMA memory outside allocated range ${entryLine()} [sync offset+size=${off + bytes}]` };
+      return { check: 'sync-out-of-range', message: `${name}: device driver syncs DMA memory outside allocated range ${this.entryLine(v.mapHandle[id]!, id)} [sync offset+size=${off + bytes}]` };
     }
     const mapped = v.mapDir[id]!;
     if (mapped !== DIR_CODE.bidirectional && mapped !== DIR_CODE[dir]) {
       return {
         check: 'sync-direction',
-        message: `${name}: device driver syncs DMA memory with different direction ${entryLine()} [mapped with ${DIR_NAMES[mapped]}] [synced with ${DIR_NAMES[DIR_CODE[dir]]}]`,
+        message: `${name}: device driver syncs DMA memory with different direction ${this.entryLine(v.mapHandle[id]!, id)} [mapped with ${DIR_NAMES[mapped]}] [synced with ${DIR_NAMES[DIR_CODE[dir]]}]`,
       };
     }
     if (v.mapChecked[id] === 0) {
-      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${entryLine()} [mapped as single] (before sync_for_${forCpu ? 'cpu' : 'device'})` };
+      return { check: 'map-error-unchecked', message: `${name}: device driver failed to check map error ${this.entryLine(v.mapHandle[id]!, id)} [mapped as single] (before sync_for_${forCpu ? 'cpu' : 'device'})` };
     }
     return undefined;
+  }
+
+  /**
+   * How a report names an entry. Built only when a check fails: building it
+   * up front cost every unmap and sync two hex conversions.
+   */
+  private entryLine(address: bigint, id: number): string {
+    return `[device address=${hex(address)}] [size=${this.v.mapBytes[id]} bytes]`;
   }
 
   /** Is the entry for this handle still unchecked? (use before dma_mapping_error) */

@@ -20,8 +20,10 @@ export class Swiotlb {
   readonly slots: number;
   private readonly pageSlots: number;
 
+  private readonly v: MachineViews;
+
   constructor(
-    private readonly v: MachineViews,
+    v: MachineViews,
     private readonly mem: Memory,
     private readonly cfg: MachineConfig,
     facts: MachineFacts,
@@ -29,6 +31,7 @@ export class Swiotlb {
     this.start = facts.swiotlbStart;
     this.slots = facts.swiotlbSlots;
     this.pageSlots = Math.max(1, cfg.pageBytes / SWIOTLB_SLOT_BYTES);
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
     v.slotOrig.fill(-1);
   }
 

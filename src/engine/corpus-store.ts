@@ -36,6 +36,11 @@ export function prepareDir(dir: string, what: string): void {
   if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a directory`);
 }
 
+/** A directory that must exist (regress, export): a clear error otherwise. */
+export function prepareDirExists(dir: string, what: string): void {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' does not exist or is not a directory`);
+}
+
 export function loadCorpus(dir: string): CorpusLoad {
   const out: CorpusLoad = { entries: [], malformed: [] };
   if (!fs.existsSync(dir)) return out;
@@ -72,9 +77,8 @@ export function entryPath(dir: string, signature: string): string {
   return path.join(dir, `${signature.split('/')[0]}-${signatureId(signature)}${ENTRY_SUFFIX}`);
 }
 
-/** Writes (or replaces) an entry atomically; returns its path. */
-export function writeEntry(dir: string, e: NewEntry): string {
-  const file = entryPath(dir, e.signature);
+/** An entry's full text: the `#` header (with the expect line for its failing statement), then the program. */
+export function formatEntry(e: NewEntry): string {
   const body = e.text.replace(/^# dmafuzz v1\n/, '');
   const header = [
     '# dmafuzz v1',
@@ -86,12 +90,28 @@ export function writeEntry(dir: string, e: NewEntry): string {
     `# length: original ${e.originalStatements}, minimized ${e.minimizedStatements}`,
   ];
   // the failing statement's line in this file: header lines, then the machine line if any, then statements
-  const machineLines = /^machine /m.test(body.split('\n')[0] ?? '') ? 1 : 0;
+  const machineLines = /^machine /.test(body.split('\n')[0] ?? '') ? 1 : 0;
   const line = header.length + 1 /* the expect line itself */ + machineLines + e.statement;
   header.push(`# expect ${e.policy}: crash ${e.kind} ${e.blame} line ${line}`);
-  const text = [...header, body].join('\n');
+  return [...header, body].join('\n');
+}
+
+/** Writes a file atomically: a temp file beside it, then a rename. */
+export function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new UserError(`cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+  }
+}
+
+/** Writes (or replaces) an entry atomically; returns its path. */
+export function writeEntry(dir: string, e: NewEntry): string {
+  const file = entryPath(dir, e.signature);
+  writeAtomically(file, formatEntry(e));
   return file;
 }

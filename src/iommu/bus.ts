@@ -50,15 +50,19 @@ export class Bus {
   /** how the last access was resolved: physical (no IOMMU / identity), the bypass window, or a page walk */
   route: 'direct' | 'window' | 'iommu' = 'direct';
 
+  private readonly v: MachineViews;
+
   constructor(
-    private readonly v: MachineViews,
+    v: MachineViews,
     private readonly mem: Memory,
     private readonly domains: Domains,
     private readonly tables: PageTables,
     private readonly iotlb: Iotlb,
     private readonly ramTop: number,
     private readonly costs: CostTable,
-  ) {}
+  ) {
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+  }
 
   /** Resolves [addr, addr+len) for device `dev` driving `widthBits` address bits. */
   translate(dev: number, widthBits: number, addr: bigint, len: number, write: boolean): AccessStatus {

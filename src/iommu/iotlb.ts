@@ -8,7 +8,11 @@
 import { IOTLB_SETS, IOTLB_WAYS, Reg, type MachineViews } from '../machine/layout.js';
 
 export class Iotlb {
-  constructor(private readonly v: MachineViews) {}
+  private readonly v: MachineViews;
+
+  constructor(v: MachineViews) {
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+  }
 
   /** Entry index holding (domain, iovaPfn), or -1 on a miss. Refreshes LRU on a hit. */
   lookup(domain: number, iovaPfn: number): number {

@@ -26,7 +26,11 @@ export function roundUpPow2(n: number): number {
 }
 
 export class IovaAllocator {
-  constructor(private readonly v: MachineViews) {}
+  private readonly v: MachineViews;
+
+  constructor(v: MachineViews) {
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+  }
 
   /**
    * Top-down search for `npages` (already a power of two) aligned pages that

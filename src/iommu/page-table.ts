@@ -19,7 +19,11 @@ export class PageTables {
   /** How many table levels the last walk read (for the modelled cost); a field, not a result object, to keep walks allocation-free. */
   lastWalkLevels = 0;
 
-  constructor(private readonly v: MachineViews) {}
+  private readonly v: MachineViews;
+
+  constructor(v: MachineViews) {
+    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+  }
 
   /** A fresh, empty root table. */
   newRoot(): number {

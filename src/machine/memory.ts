@@ -13,11 +13,14 @@ export class Memory {
   private readonly pageShift: number;
   private readonly hashMask: number;
   private readonly ranges: ReadonlyArray<{ start: number; end: number }>;
+  private readonly v: MachineViews;
 
-  constructor(
-    private readonly v: MachineViews,
-    cfg: MachineConfig,
-  ) {
+  constructor(v: MachineViews, cfg: MachineConfig) {
+    // viewsOver fills its object by computed keys, which leaves it in V8's
+    // dictionary mode: every `v.region` load would be a hash lookup. A spread
+    // copy is a fast-mode object over the same typed arrays (the state is in
+    // the arrays; the object itself never changes).
+    this.v = { ...v };
     this.pageBytes = cfg.pageBytes;
     this.pageShift = Math.log2(cfg.pageBytes);
     this.hashMask = v.pageHashKey.length - 1;
