@@ -15,16 +15,22 @@ import { printProgram } from '../program/print.js';
 import { programAt, type SourceOptions } from './program-source.js';
 import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
+import { HistogramRecorder, initHistograms } from '../report/histograms.js';
+
+/** One statement in this many has its wall-clock time recorded. */
+export const MEASURE_EVERY = 4;
 
 /** Per-thread state kept between batches: machines and resolved policies. */
 export class BatchRunner {
   private readonly machines = new Map<string, Machine>();
   private readonly policies = new Map<string, BypassPolicy>();
   private readonly coverage = new Coverage();
+  private readonly histograms = new HistogramRecorder();
   private watchSlot = -1;
 
   async run(task: FuzzTask): Promise<BatchResult> {
     const started = performance.now();
+    await initHistograms();
     const machine = this.machineFor(task);
     const policies: BypassPolicy[] = [];
     for (const p of task.policies) policies.push(await this.policy(p));
@@ -33,7 +39,10 @@ export class BatchRunner {
     const slot = this.claimSlot(watch);
     const opts: SourceOptions = { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents };
     const inval = machine.cfg.inval;
-    const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, elapsedMs: 0 };
+    const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, histograms: [], elapsedMs: 0 };
+    const hist = this.histograms;
+    // histogram keys per policy x statement kind (x path), built once per batch rather than per statement
+    const keys = policies.map((p) => new KeyCache(p.name));
     const seen = new Set<string>();
     const inject = parseInject(task.inject);
     for (let index = 0; index < task.count; index++) {
@@ -53,7 +62,19 @@ export class BatchRunner {
         const cov = this.coverage;
         cov.reset();
         cov.hitName(policy.name);
-        const r = runProgram(src.program, machine, policy, { stepBudget: task.stepBudget, coverage: cov });
+        const kc = keys[pi]!;
+        const r = runProgram(src.program, machine, policy, {
+          stepBudget: task.stepBudget,
+          coverage: cov,
+          // the simulator's own speed is sampled: timing every statement would cost more than it tells
+          timeEvery: MEASURE_EVERY,
+          onStatement: task.histograms
+            ? (op, path, costNs, wallNs) => {
+                if (path) hist.record(kc.modelled(op, path), costNs);
+                if (wallNs >= 0) hist.record(kc.measured(op), wallNs);
+              }
+            : undefined,
+        });
         result.runs++;
         result.statements += r.steps;
         for (const b of shared.newBits(cov.bits())) newBits.add(b);
@@ -71,6 +92,7 @@ export class BatchRunner {
       result.programs++;
       if (newBits.size > 0) result.finds.push({ index, intents: src.intents, bits: [...newBits] });
     }
+    result.histograms = hist.takeDeltas();
     result.elapsedMs = performance.now() - started;
     return result;
   }
@@ -130,4 +152,21 @@ function parseInject(spec: string | undefined): Map<string, 'hang' | 'throw'> {
     if (m) out.set(m[2]!, m[1] as 'hang' | 'throw');
   }
   return out;
+}
+
+/** Histogram keys of one policy, cached so the hot path does no string building. */
+class KeyCache {
+  private readonly m = new Map<string, Record<string, string>>();
+  private readonly w = new Map<string, string>();
+  constructor(private readonly policy: string) {}
+  modelled(op: string, path: string): string {
+    let byPath = this.m.get(op);
+    if (byPath === undefined) this.m.set(op, (byPath = {}));
+    return (byPath[path] ??= `${this.policy}|${op}|${path}|modelled`);
+  }
+  measured(op: string): string {
+    let key = this.w.get(op);
+    if (key === undefined) this.w.set(op, (key = `${this.policy}|${op}|-|measured`));
+    return key;
+  }
 }

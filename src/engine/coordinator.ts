@@ -22,6 +22,7 @@ import { programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
 import { writeEntry } from './corpus-store.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
+import { HistogramSet } from '../report/histograms.js';
 
 export interface FuzzConfig {
   seconds?: number;
@@ -109,6 +110,7 @@ export function workerFile(): string {
 
 export class Coordinator {
   readonly state: RunState;
+  readonly histograms = new HistogramSet();
   private readonly coverage = new SharedCoverage();
   private readonly watch = new SharedArrayBuffer(WATCH_BYTES);
   /** fuzz tasks in flight, by task id, to abort one whose worker stopped beating */
@@ -228,6 +230,7 @@ export class Coordinator {
       coverage: this.coverage.buffer,
       watch: this.watch,
       stepBudget: cfg.stepBudget,
+      histograms: true,
       inject: cfg.inject,
     };
     const abort = new AbortController();
@@ -270,6 +273,7 @@ export class Coordinator {
       t.contained += sec.contained;
       t.escaped += sec.escaped;
     }
+    for (const d of r.histograms) this.histograms.addDelta(d);
     for (const c of r.crashes) this.recordCrash(c);
   }
 

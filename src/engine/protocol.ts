@@ -6,6 +6,7 @@
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { Blame, SecurityRecord } from '../oracle/verdict.js';
+import type { EncodedDelta } from '../report/histograms.js';
 
 export interface FuzzTask {
   kind: 'fuzz';
@@ -27,6 +28,8 @@ export interface FuzzTask {
   /** progress slots: [taskId, index, policy] per worker slot, read when a task hangs */
   watch: SharedArrayBuffer;
   stepBudget: number;
+  /** record latency histograms (off only to measure what they cost) */
+  histograms: boolean;
   /** test hook: "hang:E.B.I" or "throw:E.B.I" makes that program hang or throw in the worker */
   inject?: string;
 }
@@ -64,6 +67,8 @@ export interface BatchResult {
   crashes: FoundCrash[];
   /** security record summed per "policy inval" key */
   security: Record<string, SecurityRecord>;
+  /** histogram deltas recorded in this batch (modelled and measured ns) */
+  histograms: EncodedDelta[];
   elapsedMs: number;
 }
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Coordinator } from './coordinator.js';
+import { writeHistogramFiles } from '../report/histogram-files.js';
 
 export interface SummaryContext {
   seed: number;
@@ -41,6 +42,7 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     const [policy, inval] = key.split(' ');
     return { policy, inval, ...r, containedShare: r.rogue ? r.contained / r.rogue : null };
   });
+  const histograms = writeHistogramFiles(dir, c.histograms.hists);
   const json = {
     runId: path.basename(dir),
     config: { seed: ctx.seed, workers: ctx.workers, policies: ctx.policies, mode: ctx.mode, machine: c.cfg.machine, seconds: c.cfg.seconds ?? null, runs: c.cfg.runs ?? null },
@@ -57,6 +59,8 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     timeline: s.timeline,
     crashes,
     security,
+    histogramCounts: { merged: c.histograms.totalCount(), shippedByWorkers: c.histograms.shippedCount },
+    histograms,
   };
   const tmp = path.join(dir, `summary.json.tmp-${process.pid}`);
   fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n');

@@ -31,8 +31,10 @@ export interface RunOptions {
   trace?: boolean;
   /** statements a run may execute; more is a `hang` */
   stepBudget?: number;
-  /** called after each executed statement (histograms) */
-  onStatement?: (op: string, path: string, costNs: number) => void;
+  /** called after each executed statement with its path, modelled ns and the simulator's own wall-clock ns (-1 when not timed) */
+  onStatement?: (op: string, path: string, costNs: number, wallNs: number) => void;
+  /** time one statement in this many (timing every one costs more than it tells); default 1 */
+  timeEvery?: number;
   /** marks statement outcomes and crash kinds; the model marks its own branches through the machine */
   coverage?: Coverage;
 }
@@ -60,6 +62,8 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
   const budget = opts.stepBudget ?? DEFAULT_STEP_BUDGET;
   let ctx: ExecContext | undefined;
   const stmts = program.statements;
+  const timed = opts.onStatement !== undefined;
+  const timeEvery = Math.max(1, opts.timeEvery ?? 1);
   let i = 0;
   try {
     ctx = new ExecContext(machine, new DmaLayer(machine, policy), opts.trace ?? false);
@@ -72,10 +76,12 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       ctx.note = '';
       ctx.skipped = false;
       ctx.subject = undefined;
+      const timeThis = timed && i % timeEvery === 0;
+      const t0 = timeThis ? performance.now() : 0;
       OPS[s.op](ctx, s);
       opts.coverage?.hit(statementEvent(s.op, ctx.path, ctx.skipped));
       if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
-      opts.onStatement?.(s.op, ctx.path, ctx.costNs);
+      if (timed) opts.onStatement!(s.op, ctx.path, ctx.costNs, timeThis ? (performance.now() - t0) * 1e6 : -1);
     }
     return { verdict: { verdict: 'ok', security: ctx.security }, trace, steps: i };
   } catch (e) {

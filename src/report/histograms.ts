@@ -1,0 +1,147 @@
+/**
+ * Latency histograms (HdrHistogram, via hdr-histogram-js). Two kinds, kept
+ * apart: `modelled` is the cost model's simulated ns per policy x statement
+ * kind x path (what the IOMMU costs against bypass); `measured` is the
+ * simulator's own wall-clock ns per policy x statement kind (the engine's
+ * speed). Workers record into WebAssembly histograms and ship compressed
+ * deltas with every batch; the coordinator decodes and adds them.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+export type HistKind = 'modelled' | 'measured';
+
+export interface HistKey {
+  policy: string;
+  op: string;
+  /** direct, bounce, iommu; '-' for measured histograms */
+  path: string;
+  kind: HistKind;
+}
+
+export function keyOf(k: HistKey): string {
+  return `${k.policy}|${k.op}|${k.path}|${k.kind}`;
+}
+
+export function parseKey(key: string): HistKey {
+  const [policy, op, path, kind] = key.split('|');
+  return { policy: policy!, op: op!, path: path!, kind: kind as HistKind };
+}
+
+/** A file-name-safe form of a key: policy__op__path__kind. */
+export function fileStem(key: string): string {
+  return key.split('|').map((p) => p.replace(/[^A-Za-z0-9._-]/g, '_')).join('__');
+}
+
+const SETTINGS = { lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 as const };
+
+let wasmReady: Promise<void> | undefined;
+
+/** Once per thread: the WebAssembly build (~4x faster recording than the JS one). */
+export function initHistograms(): Promise<void> {
+  wasmReady ??= hdr.initWebAssembly();
+  return wasmReady;
+}
+
+export interface EncodedDelta {
+  key: string;
+  count: number;
+  data: string;
+}
+
+/** The worker side: histograms by key, shipped as deltas and reset. */
+export class HistogramRecorder {
+  private readonly hists = new Map<string, hdr.Histogram>();
+  private readonly touched = new Set<string>();
+
+  record(key: string, value: number): void {
+    let h = this.hists.get(key);
+    if (!h) {
+      h = hdr.build({ ...SETTINGS, useWebAssembly: true });
+      this.hists.set(key, h);
+    }
+    h.recordValue(Math.max(1, Math.round(value)));
+    this.touched.add(key);
+  }
+
+  /** Compressed copies of every histogram recorded since the last call; the histograms start over. */
+  takeDeltas(): EncodedDelta[] {
+    const out: EncodedDelta[] = [];
+    for (const key of this.touched) {
+      const h = this.hists.get(key)!;
+      out.push({ key, count: h.totalCount, data: hdr.encodeIntoCompressedBase64(h) });
+      h.reset();
+    }
+    this.touched.clear();
+    return out;
+  }
+}
+
+/** The coordinator side: plain JS histograms, merged with `add`. */
+export class HistogramSet {
+  readonly hists = new Map<string, hdr.Histogram>();
+  /** what the workers said they recorded, to check the merge */
+  shippedCount = 0;
+
+  addDelta(d: EncodedDelta): void {
+    const decoded = hdr.decodeFromCompressedBase64(d.data);
+    let h = this.hists.get(d.key);
+    if (!h) {
+      h = hdr.build(SETTINGS);
+      this.hists.set(d.key, h);
+    }
+    h.add(decoded);
+    this.shippedCount += d.count;
+  }
+
+  addHistogram(key: string, other: hdr.Histogram): void {
+    let h = this.hists.get(key);
+    if (!h) {
+      h = hdr.build(SETTINGS);
+      this.hists.set(key, h);
+    }
+    h.add(other);
+  }
+
+  totalCount(): number {
+    let n = 0;
+    for (const h of this.hists.values()) n += h.totalCount;
+    return n;
+  }
+}
+
+/** The standard HdrHistogram percentile-distribution text (.hgrm). */
+export function toHgrm(h: hdr.Histogram): string {
+  return h.outputPercentileDistribution(5, 1);
+}
+
+export function encode(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decode(data: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(data);
+}
+
+export interface HistStats {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export function statsOf(h: hdr.Histogram): HistStats {
+  return {
+    count: h.totalCount,
+    min: h.minNonZeroValue,
+    mean: h.mean,
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+  };
+}
