@@ -5,7 +5,6 @@
  * found a signature the corpus did not have.
  */
 import path from 'node:path';
-import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { Coordinator, DEFAULTS, defaultWorkers, type RunState } from '../engine/coordinator.js';
 import { loadCorpus, prepareDir } from '../engine/corpus-store.js';
@@ -19,6 +18,8 @@ import { Machine } from '../machine/machine.js';
 import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
 import { runProgram } from '../exec/executor.js';
 import { writeSummary } from '../engine/summary.js';
+import { loadCostFile } from '../machine/cost-file.js';
+import { comparisonText, finishNightly, nightlyRunName } from '../report/nightly.js';
 
 interface FuzzArgs {
   seconds?: number;
@@ -50,6 +51,9 @@ export const fuzzCommand = {
         .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (crash entries are written here)' })
         .option('out', { type: 'string', default: 'reports', describe: 'reports directory' })
         .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
+        .option('costs', { type: 'string', describe: 'JSON file overriding the cost table of the modelled latency (docs/cost-model.md)' })
+        .option('nightly', { type: 'boolean', default: false, describe: 'dated run directory, comparison with the previous nightly, junit.xml' })
+        .option('threshold', { type: 'number', default: 0.1, describe: 'nightly: report latency percentiles that moved by more than this fraction' })
         .option('minimize', { type: 'boolean', default: true, describe: 'minimize each new crash in a worker (--no-minimize to keep programs as found)' })
         .option('inject', { type: 'string', hidden: true, describe: 'test hook: hang:E.B.I,throw:E.B.I' })
         .option('stuck-ms', { type: 'number', hidden: true, describe: 'a batch running this long past its size is a hang' }),
@@ -78,6 +82,9 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const seed = argv.seed ?? Math.floor(Math.random() * 0xffffffff);
   if (!['legal', 'misuse', 'all'].includes(argv.mode)) throw new UserError(`--mode: expected legal, misuse or all, got '${argv.mode}'`);
   const machine = machineOverrides(argv);
+  const costs = typeof argv.costs === 'string' ? loadCostFile(argv.costs) : undefined;
+  const threshold = argv.threshold as number;
+  if (!Number.isFinite(threshold) || threshold <= 0) throw new UserError(`--threshold: expected a positive fraction like 0.1, got ${argv.threshold}`);
   const policies = policySpecs(argv.policy?.length ? argv.policy : ['all'], 'all');
   for (const p of policies) await resolvePolicy(p, process.cwd(), '--policy');
   const corpusDir = path.resolve(argv.corpus);
@@ -118,6 +125,7 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     seedCorpus: [],
     ...DEFAULTS,
     minimize: argv.minimize !== false,
+    costs,
     stuckMs: positiveInt('stuck-ms', argv['stuck-ms'] as number | undefined, 3_600_000) ?? DEFAULTS.stuckMs,
     inject: argv.inject,
   });
@@ -144,10 +152,11 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
-  const summary = writeSummary(outDir, coordinator, { seed, workers, policies, mode: argv.mode, corpusDir });
+  const runName = argv.nightly ? nightlyRunName(outDir) : undefined;
+  const summary = writeSummary(outDir, coordinator, { seed, workers, policies, mode: argv.mode, corpusDir, runName });
+  if (argv.nightly) process.stderr.write(comparisonText(finishNightly(outDir, summary.dir, threshold)));
   const newCount = [...state.crashes.values()].filter((e) => e.isNew).length;
   if (argv.json) process.stdout.write(JSON.stringify(summary.json) + '\n');
   else process.stderr.write(summary.text);
-  fs.mkdirSync(outDir, { recursive: true });
   return newCount > 0 ? 1 : 0;
 }

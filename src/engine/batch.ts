@@ -98,10 +98,10 @@ export class BatchRunner {
   }
 
   private machineFor(task: FuzzTask): Machine {
-    const key = JSON.stringify(task.machine);
+    const key = JSON.stringify([task.machine, task.costs ?? null]);
     let m = this.machines.get(key);
     if (!m) {
-      m = new Machine(applyMachineWords(DEFAULT_CONFIG, task.machine));
+      m = new Machine(applyMachineWords(DEFAULT_CONFIG, task.machine), task.costs);
       this.machines.set(key, m);
     }
     return m;

@@ -23,6 +23,7 @@ import { printProgram } from '../program/print.js';
 import { writeEntry } from './corpus-store.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
 import { HistogramSet } from '../report/histograms.js';
+import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzConfig {
   seconds?: number;
@@ -51,6 +52,8 @@ export interface FuzzConfig {
   /** a task running longer than this is a hang: the worker is replaced */
   stuckMs: number;
   inject?: string;
+  /** cost table for modelled latency */
+  costs?: CostTable;
 }
 
 export interface CrashEntry {
@@ -231,6 +234,7 @@ export class Coordinator {
       watch: this.watch,
       stepBudget: cfg.stepBudget,
       histograms: true,
+      costs: cfg.costs,
       inject: cfg.inject,
     };
     const abort = new AbortController();

@@ -7,6 +7,7 @@ import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { Blame, SecurityRecord } from '../oracle/verdict.js';
 import type { EncodedDelta } from '../report/histograms.js';
+import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzTask {
   kind: 'fuzz';
@@ -30,6 +31,8 @@ export interface FuzzTask {
   stepBudget: number;
   /** record latency histograms (off only to measure what they cost) */
   histograms: boolean;
+  /** the cost table for modelled latency (defaults when absent) */
+  costs?: CostTable;
   /** test hook: "hang:E.B.I" or "throw:E.B.I" makes that program hang or throw in the worker */
   inject?: string;
 }

@@ -13,6 +13,8 @@ export interface SummaryContext {
   policies: string[];
   mode: string;
   corpusDir: string;
+  /** the run directory's name (nightly runs use a dated one); default: time + seed */
+  runName?: string;
 }
 
 export function runId(startedMs: number, seed: number): string {
@@ -22,7 +24,7 @@ export function runId(startedMs: number, seed: number): string {
 export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext): { json: Record<string, unknown>; text: string; dir: string } {
   const s = c.state;
   const elapsed = (Date.now() - s.startedMs) / 1000;
-  const dir = path.join(outDir, runId(s.startedMs, ctx.seed));
+  const dir = path.join(outDir, ctx.runName ?? runId(s.startedMs, ctx.seed));
   fs.mkdirSync(dir, { recursive: true });
   const crashes = [...s.crashes.values()].map((e) => ({
     signature: e.crash.signature,

@@ -180,7 +180,8 @@ function offsetInMapping(h: HandleState, seg: number): number {
 /** How the access was resolved, for traces and signatures; '*' = not the domain the handle was made in. */
 function routeLabel(ctx: ExecContext, d: number, h: HandleState): string {
   const route = ctx.m.bus.route;
-  if (route !== 'iommu') return 'direct';
+  // without translation the device reaches whatever the handle names: a bounce slot stays a bounce slot
+  if (route !== 'iommu') return h.history[0] === 'bounce' ? 'bounce' : 'direct';
   return ctx.layer.domainSerial(d) === h.createDomainSerial ? 'iommu' : 'iommu*';
 }
 
