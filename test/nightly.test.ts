@@ -1,0 +1,72 @@
+/** fuzz --nightly (dated dirs, comparison, junit.xml) and --costs through the real binary. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dmafuzz } from './cli.js';
+import { compare, junitXml } from '../src/report/nightly.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-nightly-'));
+const corpus = path.join(dir, 'corpus');
+const out = path.join(dir, 'reports');
+
+test('two nightlies: dated directories, a comparison with the previous one, junit.xml per policy', () => {
+  const args = ['fuzz', '--nightly', '--runs', '256', '--seed', '4', '--workers', '2', '--corpus', corpus, '--out', out, '--policy', 'iommu', '--policy', 'intel-2019', '--mode', 'legal'];
+  const first = dmafuzz(args);
+  assert.equal(first.code, 1, first.stderr);
+  const day = new Date().toISOString().slice(0, 10);
+  const firstDir = path.join(out, `nightly-${day}`);
+  assert.ok(fs.existsSync(path.join(firstDir, 'summary.json')));
+  const junit1 = fs.readFileSync(path.join(firstDir, 'junit.xml'), 'utf8');
+  assert.match(junit1, /<testsuites name="dmafuzz" tests="2" failures="1">/);
+  assert.match(junit1, /<testcase classname="dmafuzz.nightly" name="iommu" time="[\d.]+"><\/testcase>/, 'iommu passes: legal programs never crash it');
+  assert.match(junit1, /<testcase classname="dmafuzz.nightly" name="intel-2019"[^>]*>\s*<failure message="\d+ new crash signature\(s\)" type="new-crash">intel-2019\//);
+  const cmp1 = JSON.parse(fs.readFileSync(path.join(firstDir, 'comparison.json'), 'utf8'));
+  assert.equal(cmp1.previous, null);
+  assert.match(first.stderr, /nightly comparison with \(no previous nightly\)/);
+
+  // the same run again: everything known, nothing new or vanished, the same modelled latencies
+  const second = dmafuzz(args);
+  assert.equal(second.code, 0, second.stderr);
+  const secondDir = path.join(out, `nightly-${day}-2`);
+  const cmp2 = JSON.parse(fs.readFileSync(path.join(secondDir, 'comparison.json'), 'utf8'));
+  assert.equal(cmp2.previous, `nightly-${day}`);
+  assert.deepEqual(cmp2.newSignatures, []);
+  assert.deepEqual(cmp2.vanishedSignatures, []);
+  assert.deepEqual(cmp2.latencyChanges, []);
+  assert.match(fs.readFileSync(path.join(secondDir, 'junit.xml'), 'utf8'), /failures="0"/);
+});
+
+test('compare reports new and vanished signatures and latency moves beyond the threshold', () => {
+  const h = (policy: string, p50: number) => ({ policy, op: 'unmap_single', path: 'iommu', kind: 'modelled', p50, p99: p50, p999: p50, count: 10 });
+  const prev = { runId: 'a', config: { policies: ['iommu'] }, crashes: [{ signature: 'iommu/x', policy: 'iommu', new: true, kind: 'k', blame: 'layer', file: 'f' }], histograms: [h('iommu', 810)] };
+  const cur = { runId: 'b', config: { policies: ['iommu'] }, crashes: [{ signature: 'iommu/y', policy: 'iommu', new: true, kind: 'k', blame: 'layer', file: 'g' }], histograms: [h('iommu', 1000)] };
+  const c = compare(prev, cur, 0.1);
+  assert.deepEqual(c.newSignatures, ['iommu/y']);
+  assert.deepEqual(c.vanishedSignatures, ['iommu/x']);
+  assert.equal(c.latencyChanges.length, 3);
+  assert.equal(c.latencyChanges[0]!.before, 810);
+  assert.equal(compare(prev, { ...cur, histograms: [h('iommu', 850)] }, 0.1).latencyChanges.length, 0, '5% is within the threshold');
+  assert.match(junitXml(cur, 1), /<failure message="1 new crash signature\(s\)" type="new-crash">iommu\/y \(layer\) g<\/failure>/);
+});
+
+test('--costs overrides the cost table; a bad cost file is a usage error', () => {
+  const costs = path.join(dir, 'costs.json');
+  fs.writeFileSync(costs, JSON.stringify({ iotlbInvalNs: 5000 }));
+  const r = dmafuzz(['fuzz', '--json', '--runs', '64', '--seed', '1', '--policy', 'iommu', '--costs', costs, '--corpus', path.join(dir, 'c2'), '--out', path.join(dir, 'r2')]);
+  const summary = JSON.parse(r.stdout);
+  const unmap = summary.histograms.find((x: { key: string }) => x.key === 'iommu|unmap_single|iommu|modelled');
+  assert.ok(unmap, 'an unmap_single histogram');
+  // a one-page strict unmap: call 50 + page-table clear 30 + invalidation 5000 + IOVA free 30 = 5110,
+  // within the histogram's 3-significant-digit resolution (buckets of 4 ns at this size)
+  assert.ok(Math.abs(unmap.min - 5110) < 8, `min ${unmap.min}`);
+  fs.writeFileSync(costs, JSON.stringify({ iotlbInvalidate: 5 }));
+  const bad = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /costs\.json: unknown cost 'iotlbInvalidate' \(expected one of: directMapNs/);
+  fs.writeFileSync(costs, '{ not json');
+  const bad2 = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);
+  assert.equal(bad2.code, 2);
+  assert.match(bad2.stderr, /costs\.json: expected a JSON object/);
+});
