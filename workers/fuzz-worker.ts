@@ -5,10 +5,17 @@
  */
 import { BatchRunner } from '../src/engine/batch.js';
 import { minimizeTask } from '../src/engine/minimize-task.js';
-import type { BatchResult, MinimizeOutcome, WorkerTask } from '../src/engine/protocol.js';
+import type { BatchResult, FlushResult, MinimizeOutcome, WorkerTask } from '../src/engine/protocol.js';
 
 const runner = new BatchRunner();
 
-export default function runTask(task: WorkerTask): Promise<BatchResult | MinimizeOutcome> {
-  return task.kind === 'minimize' ? minimizeTask(task) : runner.run(task);
+export default function runTask(task: WorkerTask): Promise<BatchResult | MinimizeOutcome | FlushResult> {
+  switch (task.kind) {
+    case 'minimize':
+      return minimizeTask(task);
+    case 'flush':
+      return runner.flush(task);
+    default:
+      return runner.run(task);
+  }
 }

@@ -12,6 +12,7 @@ import { fuzzCommand } from './fuzz.js';
 import { minimizeCommand } from './minimize.js';
 import { regressCommand } from './regress.js';
 import { exportCommand } from './export.js';
+import { reportCommand } from './report.js';
 
 /** yargs' own complaints (unknown flag, missing argument): thrown so that no handler runs after them. */
 class UsageError extends Error {}
@@ -25,6 +26,7 @@ export async function main(args: string[]): Promise<number> {
     .command(minimizeCommand as never)
     .command(regressCommand as never)
     .command(exportCommand as never)
+    .command(reportCommand as never)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

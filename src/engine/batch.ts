@@ -13,9 +13,12 @@ import type { BypassPolicy } from '../policy/policy.js';
 import { runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
 import { programAt, type SourceOptions } from './program-source.js';
-import type { BatchResult, FoundCrash, FuzzTask } from './protocol.js';
+import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask } from './protocol.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { HistogramRecorder, initHistograms } from '../report/histograms.js';
+
+/** How often a worker ships its histogram deltas with a batch result. */
+export const HIST_SHIP_MS = 2000;
 
 /** One statement in this many has its wall-clock time recorded. */
 export const MEASURE_EVERY = 4;
@@ -27,6 +30,7 @@ export class BatchRunner {
   private readonly coverage = new Coverage();
   private readonly histograms = new HistogramRecorder();
   private watchSlot = -1;
+  private lastShipMs = performance.now();
 
   async run(task: FuzzTask): Promise<BatchResult> {
     const started = performance.now();
@@ -92,9 +96,24 @@ export class BatchRunner {
       result.programs++;
       if (newBits.size > 0) result.finds.push({ index, intents: src.intents, bits: [...newBits] });
     }
-    result.histograms = hist.takeDeltas();
+    // encoding every histogram costs tens of ms: ship at most every HIST_SHIP_MS, the rest at the end-of-run flush
+    if (performance.now() - this.lastShipMs > HIST_SHIP_MS) {
+      result.histograms = hist.takeDeltas();
+      this.lastShipMs = performance.now();
+    }
     result.elapsedMs = performance.now() - started;
     return result;
+  }
+
+  /** The end-of-run flush: wait until every worker holds one flush task, then hand over what is left. */
+  async flush(task: FlushTask): Promise<FlushResult> {
+    const counter = new Int32Array(task.barrier);
+    Atomics.add(counter, 0, 1);
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(counter, 0) < task.parties && Date.now() < deadline) Atomics.wait(counter, 0, Atomics.load(counter, 0), 50);
+    Atomics.notify(counter, 0);
+    this.lastShipMs = performance.now();
+    return { histograms: this.histograms.takeDeltas() };
   }
 
   private machineFor(task: FuzzTask): Machine {

@@ -16,7 +16,7 @@ import { Piscina } from 'piscina';
 import { SharedCoverage } from '../machine/coverage.js';
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
-import type { BatchResult, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask } from './protocol.js';
+import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask } from './protocol.js';
 import { WATCH_BYTES, WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
@@ -176,6 +176,7 @@ export class Coordinator {
         if (cfg.runs !== undefined && (epoch + 1) * cfg.batchSize * cfg.batchesPerEpoch >= cfg.runs) break;
       }
       await this.drainMinimizations();
+      await this.flushHistograms();
     } finally {
       if (timer) clearTimeout(timer);
       clearInterval(watchdog);
@@ -372,6 +373,15 @@ export class Coordinator {
         this.pending.delete(job);
       });
     this.pending.add(job);
+  }
+
+  /** At the end of a run: every worker ships the histogram deltas it still holds. */
+  private async flushHistograms(): Promise<void> {
+    const parties = this.pool.threads.length;
+    if (parties === 0) return;
+    const task: FlushTask = { kind: 'flush', barrier: new SharedArrayBuffer(4), parties };
+    const results = (await Promise.all(Array.from({ length: parties }, () => this.pool.run(task)))) as FlushResult[];
+    for (const r of results) for (const d of r.histograms) this.histograms.addDelta(d);
   }
 
   /** At the end of a run: give running minimizations a bounded time to finish. */

@@ -111,4 +111,20 @@ export interface MinimizeOutcome {
   elapsedMs: number;
 }
 
-export type WorkerTask = FuzzTask | MinimizeTask;
+/**
+ * End of a run: every worker ships the histograms it still holds. A barrier
+ * in `barrier` (an Int32 arrival counter) makes each worker take exactly one
+ * of the `parties` flush tasks: a worker waiting at the barrier cannot take
+ * a second one.
+ */
+export interface FlushTask {
+  kind: 'flush';
+  barrier: SharedArrayBuffer;
+  parties: number;
+}
+
+export interface FlushResult {
+  histograms: EncodedDelta[];
+}
+
+export type WorkerTask = FuzzTask | MinimizeTask | FlushTask;

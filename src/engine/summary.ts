@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Coordinator } from './coordinator.js';
 import { writeHistogramFiles } from '../report/histogram-files.js';
+import { writeReportHtml, type ReportSummary } from '../report/html.js';
 
 export interface SummaryContext {
   seed: number;
@@ -67,6 +68,14 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
   const tmp = path.join(dir, `summary.json.tmp-${process.pid}`);
   fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n');
   fs.renameSync(tmp, path.join(dir, 'summary.json'));
+  // the page is a view of what is already on disk: a failure to render it must not lose the run's results
+  let page: string;
+  try {
+    page = `report: ${path.relative(process.cwd(), writeReportHtml(dir, json as unknown as ReportSummary, c.histograms.hists))}`;
+  } catch (e) {
+    page = `report: index.html not written: ${(e as Error).message}`;
+    process.stderr.write(`dmafuzz: warning: ${page}\n`);
+  }
   const lines = [
     '',
     `dmafuzz: ${s.programs} programs (${s.runs} runs, ${s.statements} statements) in ${elapsed.toFixed(1)} s: ${(s.programs / Math.max(elapsed, 1e-9)).toFixed(0)} programs/s, ${(s.statements / Math.max(elapsed, 1e-9) / 1000).toFixed(0)}k statements/s`,
@@ -76,6 +85,7 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     `security (rogue device accesses contained by the IOMMU):`,
     ...security.map((r) => `  ${String(r.policy).padEnd(16)} ${String(r.inval).padEnd(7)} ${r.rogue ? `${r.contained}/${r.rogue} contained, ${r.escaped} escaped` : 'no rogue accesses'}`),
     `summary: ${path.relative(process.cwd(), path.join(dir, 'summary.json'))}`,
+    page,
     '',
   ];
   return { json, text: lines.join('\n'), dir };

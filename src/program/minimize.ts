@@ -105,7 +105,9 @@ class Minimizer {
         }
       }
     }
-    const keep = stmts.filter((s, i) => i === this.failing || (s.bind ? related.has(s.bind) : namesUsed(s).every((n) => related.has(n))));
+    // keep what binds a related name or uses one (a new allocation on the same device may be what
+    // moves it to another domain); drop what only touches other names
+    const keep = stmts.filter((s, i) => i === this.failing || (s.bind !== undefined && related.has(s.bind)) || namesUsed(s).some((n) => related.has(n)) || (s.bind === undefined && namesUsed(s).length === 0));
     if (keep.length < stmts.length) this.tryStatements(keep);
   }
 

@@ -1,0 +1,77 @@
+/**
+ * `dmafuzz report DIR`: re-renders DIR/index.html from DIR/summary.json and
+ * the encoded histograms under DIR/hist/. Everything is read and rendered
+ * before the page is replaced (atomically), so a missing or corrupt input is
+ * a one-line error naming the file (exit 2) and leaves the old page alone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { readHistogramFiles } from '../report/histogram-files.js';
+import { writeReportHtml, type ReportSummary } from '../report/html.js';
+import { UserError } from '../util/errors.js';
+
+interface ReportArgs {
+  dir: string;
+}
+
+export const reportCommand = {
+  command: 'report <dir>',
+  describe: "re-render a run's index.html from its summary.json and histogram files",
+  builder: (y: Argv) => y.positional('dir', { type: 'string', describe: 'a report directory (reports/<run-id>)' }),
+  handler: async (argv: ReportArgs) => {
+    process.exitCode = reportCli(argv);
+  },
+};
+
+export function reportCli(argv: ReportArgs): number {
+  const dir = argv.dir;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new UserError('no such report directory', dir);
+  }
+  if (!st.isDirectory()) throw new UserError('not a directory; expected a report directory (reports/<run-id>)', dir);
+  const summary = readSummary(path.join(dir, 'summary.json'));
+  const histograms = readHistogramFiles(dir, summary.histograms);
+  const file = writeReportHtml(dir, summary, histograms);
+  process.stderr.write(`dmafuzz: wrote ${file}\n`);
+  return 0;
+}
+
+/** summary.json, checked for the fields the page can't do without. */
+export function readSummary(file: string): ReportSummary {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read summary: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, file);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`summary is not valid JSON (${(e as Error).message})`, file);
+  }
+  const bad = (why: string): never => {
+    throw new UserError(`not a dmafuzz summary: ${why}`, file);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object');
+  const s = json as Record<string, unknown>;
+  if (typeof s.runId !== 'string') bad('no runId');
+  const config = s.config as Record<string, unknown> | undefined;
+  if (typeof config !== 'object' || config === null || !Array.isArray(config.policies)) bad('no config.policies');
+  if (!Array.isArray(s.histograms)) bad('no histograms index');
+  for (const [i, e] of (s.histograms as unknown[]).entries()) {
+    const h = e as Record<string, unknown> | null;
+    if (typeof h !== 'object' || h === null || typeof h.key !== 'string' || typeof h.encoded !== 'string' || typeof h.count !== 'number' || typeof h.policy !== 'string' || typeof h.op !== 'string' || typeof h.path !== 'string' || (h.kind !== 'modelled' && h.kind !== 'measured')) {
+      bad(`histograms[${i}] lacks key, policy, op, path, kind, count or encoded`);
+    }
+  }
+  for (const k of ['timeline', 'crashes', 'security'] as const) {
+    if (s[k] !== undefined && s[k] !== null && !Array.isArray(s[k])) bad(`${k} is not a list`);
+  }
+  return s as unknown as ReportSummary;
+}
