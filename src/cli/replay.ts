@@ -14,11 +14,15 @@ import { machineOverrides, withMachineFlags } from './machine-flags.js';
 import { policySpecs } from './policies.js';
 import type { LoadedProgram } from '../exec/load.js';
 import type { BypassPolicy } from '../policy/policy.js';
+import { loadCostFile } from '../machine/cost-file.js';
+import { ReplayHistograms, writeReplayReport, type ReplayRecord } from '../report/replay-report.js';
 
 interface ReplayArgs {
   files: string[];
   policy?: string[];
   json?: boolean;
+  report?: string;
+  costs?: string;
   [flag: string]: unknown;
 }
 
@@ -30,7 +34,9 @@ export const replayCommand = {
       y
         .positional('files', { type: 'string', array: true, describe: 'program files (v1 text format)' })
         .option('policy', { type: 'string', array: true, describe: 'bypass policy (repeatable; "all" = every built-in); default: the program\'s machine line' })
-        .option('json', { type: 'boolean', default: false, describe: 'one JSON object per program x policy' }),
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object per program x policy' })
+        .option('report', { type: 'string', describe: 'also write a report (summary.json, latency histograms, index.html) of these replays to this directory' })
+        .option('costs', { type: 'string', describe: 'JSON file overriding the cost table of the modelled latency' }),
     ),
   handler: async (argv: ReplayArgs) => {
     process.exitCode = await replay(argv);
@@ -49,13 +55,21 @@ export async function replay(argv: ReplayArgs): Promise<number> {
   }
   let crashed = false;
   const machines = new Map<string, Machine>();
+  const costs = argv.costs ? loadCostFile(argv.costs) : undefined;
+  const hists = argv.report ? new ReplayHistograms() : undefined;
+  const records: ReplayRecord[] = [];
   for (const { lp, policy } of jobs) {
     const key = configWords({ ...lp.config, policy: '' });
     let machine = machines.get(key);
-    if (!machine) machines.set(key, (machine = new Machine(lp.config)));
-    const result = runProgram(lp.program, machine, policy, { trace: !argv.json });
+    if (!machine) machines.set(key, (machine = new Machine(lp.config, costs)));
+    const result = runProgram(lp.program, machine, policy, { trace: !argv.json, onStatement: hists?.recorder(policy.name) });
+    if (argv.report) records.push({ file: lp.file, policy: policy.name, config: lp.config, program: lp.program, result });
     crashed ||= result.verdict.verdict === 'crash';
     process.stdout.write(argv.json ? JSON.stringify(jsonLine(lp, policy, result)) + '\n' : humanReport(lp, policy, result));
+  }
+  if (argv.report && hists) {
+    const page = writeReplayReport(argv.report, records, hists);
+    process.stderr.write(`dmafuzz: report written: ${page}\n`);
   }
   return crashed ? 1 : 0;
 }
