@@ -1,8 +1,8 @@
 /**
  * A small timing harness: warm-up, then several timed repetitions of a batch
  * whose size is calibrated so one repetition takes roughly `targetMs`; the
- * figure is the median rate, the spread is (max - min) / median over the
- * repetitions. One thread, no workers: the figures are per core.
+ * figure is the median rate, the spread is half the min-max range over the
+ * median. One thread, no workers: the figures are per core.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -24,66 +24,86 @@ export interface BenchResult {
   min: number;
   max: number;
   reps: number;
+  /** the rate of each repetition, in the order they ran (round-robin with the suite's other cases) */
+  rates: number[];
   /** units per repetition */
   batch: number;
   /** free-text remark (verdict, path mix, ...) */
   note?: string;
 }
 
-/**
- * `run(n)` does n units of work and returns how many units it really did
- * (a program run may stop early); `calibrate` = false keeps n fixed at
- * `fixedBatch` (for work that comes in indivisible lumps, like one program).
- */
-export function bench(
-  group: string,
-  name: string,
-  unit: string,
-  run: (n: number) => number,
-  opts: BenchOptions,
-  fixedBatch?: number,
-): BenchResult {
-  // warm-up: let the JIT settle on this code path
-  let n = fixedBatch ?? 64;
-  const warmEnd = performance.now() + opts.warmupMs;
-  while (performance.now() < warmEnd) {
-    const t0 = performance.now();
-    run(n);
-    const dt = performance.now() - t0;
-    if (fixedBatch === undefined && dt < opts.targetMs / 8) n *= 2;
-  }
-  if (fixedBatch === undefined) {
-    // calibrate the batch to about targetMs
-    const t0 = performance.now();
-    run(n);
-    const dt = Math.max(performance.now() - t0, 0.01);
-    n = Math.max(1, Math.round((n * opts.targetMs) / dt));
-  }
-  const rates: number[] = [];
-  let batch = 0;
-  for (let r = 0; r < opts.reps; r++) {
-    const t0 = performance.now();
-    const done = run(n);
-    const dt = performance.now() - t0;
-    batch = done;
-    rates.push(done / (dt / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return { group, name, unit, median: median(rates), min: rates[0]!, max: rates[rates.length - 1]!, reps: opts.reps, batch };
+/** One measured thing. */
+export interface BenchCase {
+  group: string;
+  name: string;
+  unit: string;
+  note?: string;
+  /**
+   * Does n units of work and returns how many units it really did (a program
+   * run may stop early), or, for work that needs untimed set-up before each
+   * call, the units and the milliseconds of the timed parts.
+   */
+  run: (n: number) => number | { units: number; ms: number };
+  /** a fixed batch instead of calibrating one to `targetMs` */
+  batch?: number;
+  /** warm-up time for this case, ms (default: the suite's) */
+  warmupMs?: number;
+}
+
+function timeBatch(c: BenchCase, n: number): { units: number; ms: number } {
+  const t0 = performance.now();
+  const r = c.run(n);
+  const ms = performance.now() - t0;
+  return typeof r === 'number' ? { units: r, ms } : r;
 }
 
 /**
- * Like `bench`, for a per-call time measured inside `run` (work that needs
- * untimed set-up before each call, such as a reset after a program): `run(n)`
- * returns the summed milliseconds of the timed parts of n calls.
+ * Measures a list of cases together: each is warmed up (until its batch
+ * time settles, and for at least its warm-up time) and calibrated, then the
+ * timed repetitions go round-robin over the cases, so that a burst of load
+ * from another process on the machine hits every case alike instead of
+ * skewing one of them.
  */
-export function benchTimed(group: string, name: string, unit: string, run: (n: number) => number, n: number, opts: BenchOptions): BenchResult {
-  const warmEnd = performance.now() + opts.warmupMs;
-  while (performance.now() < warmEnd) run(n);
-  const rates: number[] = [];
-  for (let r = 0; r < opts.reps; r++) rates.push(n / (run(n) / 1000));
-  rates.sort((a, b) => a - b);
-  return { group, name, unit, median: median(rates), min: rates[0]!, max: rates[rates.length - 1]!, reps: opts.reps, batch: n };
+export function benchSuite(cases: readonly BenchCase[], opts: BenchOptions): BenchResult[] {
+  const batches: number[] = [];
+  for (const c of cases) {
+    let n = c.batch ?? 16;
+    const warmEnd = performance.now() + (c.warmupMs ?? opts.warmupMs);
+    let last = timeBatch(c, n);
+    while (performance.now() < warmEnd) {
+      if (c.batch === undefined && last.ms < opts.targetMs / 4) n *= 2;
+      last = timeBatch(c, n);
+    }
+    if (c.batch === undefined) {
+      const t = timeBatch(c, n);
+      n = Math.max(1, Math.round((n * opts.targetMs) / Math.max(t.ms, 0.01)));
+    }
+    batches.push(n);
+  }
+  const rates: number[][] = cases.map(() => []);
+  const units: number[] = cases.map(() => 0);
+  for (let r = 0; r < opts.reps; r++) {
+    cases.forEach((c, i) => {
+      const t = timeBatch(c, batches[i]!);
+      units[i] = t.units;
+      rates[i]!.push(t.units / (t.ms / 1000));
+    });
+  }
+  return cases.map((c, i) => {
+    const sorted = [...rates[i]!].sort((a, b) => a - b);
+    return {
+      group: c.group,
+      name: c.name,
+      unit: c.unit,
+      note: c.note,
+      median: median(sorted),
+      min: sorted[0]!,
+      max: sorted[sorted.length - 1]!,
+      reps: opts.reps,
+      rates: rates[i]!,
+      batch: units[i]!,
+    };
+  });
 }
 
 function median(sorted: number[]): number {

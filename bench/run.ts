@@ -5,6 +5,9 @@
  *
  *   node --import tsx bench/run.ts [--reps N] [--warmup MS] [--target MS] [--filter REGEX] [--json FILE]
  *
+ * Each group's cases are measured together: warm-up, then repetitions taken
+ * round-robin, so load from other processes hits them alike.
+ *
  * Groups:
  *   layer     map+unmap pairs at the DmaLayer (direct, bounce, iommu-strict, iommu-lazy)
  *   executor  the same pairs as statements through runProgram (oracles on)
@@ -26,7 +29,7 @@ import { runProgram } from '../src/exec/executor.js';
 import { loadProgramText } from '../src/exec/load.js';
 import type { MachineWord, Program } from '../src/program/ast.js';
 import type { MapPath } from '../src/dma/outcome.js';
-import { bench, benchTimed, fmtRate, table, type BenchOptions, type BenchResult } from './harness.js';
+import { benchSuite, fmtRate, table, type BenchCase, type BenchOptions, type BenchResult } from './harness.js';
 import { mapUnmapProgramText, mixedProgramText } from './programs.js';
 
 // ---- options ---------------------------------------------------------------
@@ -84,12 +87,18 @@ function fail(msg: string): never {
 }
 
 const results: BenchResult[] = [];
-function record(r: BenchResult | undefined, note?: string): void {
-  if (!r) return;
-  if (note) r.note = note;
-  results.push(r);
-  process.stderr.write(`  ${r.group}/${r.name}: ${fmtRate(r.median)} ${r.unit}/s\n`);
+/** Measures one group's cases together (interleaved repetitions) and keeps the results. */
+function measure(cases: BenchCase[], groupOpts: BenchOptions = opts): BenchResult[] {
+  const rs = benchSuite(cases.filter((c) => wanted(c.group, c.name)), groupOpts);
+  for (const r of rs) {
+    results.push(r);
+    process.stderr.write(`  ${r.group}/${r.name}: ${fmtRate(r.median)} ${r.unit}/s\n`);
+  }
+  return rs;
 }
+
+/** Warm-up for whole-program cases: the JIT needs some 20 runs of a program to settle. */
+const PROGRAM_WARMUP_MS = Math.max(opts.warmupMs, 1500);
 
 // ---- layer: map+unmap pairs -----------------------------------------------------------
 
@@ -102,8 +111,9 @@ const PAIR_CASES: ReadonlyArray<{ name: string; machine: string; policy: string;
 const PAIR_BYTES = 256;
 
 function layerPairs(): void {
+  const cases: BenchCase[] = [];
   for (const c of PAIR_CASES) {
-    if (!wanted('layer', c.name)) continue;
+    if (!wanted('layer', `map+unmap ${c.name}`)) continue;
     const { m, layer, dev } = layerSetup(c.machine, c.policy, c.maskBits);
     const phys = m.pages.alloc(PAIR_BYTES, c.zone, ExtentKind.Kmalloc);
     if (phys < 4 * 2 ** 30) fail(`${c.name}: buffer not above 4 GiB`);
@@ -111,18 +121,24 @@ function layerPairs(): void {
     if (h === DMA_MAPPING_ERROR || layer.out.path !== c.path) fail(`${c.name}: map went ${layer.out.path}, expected ${c.path}`);
     layer.unmap(dev, h, PAIR_BYTES, 'to_device');
     if (layer.out.layerError) fail(`${c.name}: ${layer.out.layerError}`);
-    const r = bench('layer', `map+unmap ${c.name}`, 'pairs', (n) => {
-      let last = 0n;
-      for (let i = 0; i < n; i++) {
-        const handle = layer.map(dev, phys, PAIR_BYTES, 'to_device');
-        layer.unmap(dev, handle, PAIR_BYTES, 'to_device');
-        last = handle;
-      }
-      sink = last;
-      return n;
-    }, opts);
-    record(r, `${PAIR_BYTES} B to_device, ${c.maskBits}-bit mask`);
+    cases.push({
+      group: 'layer',
+      name: `map+unmap ${c.name}`,
+      unit: 'pairs',
+      note: `${PAIR_BYTES} B to_device, ${c.maskBits}-bit mask`,
+      run: (n) => {
+        let last = 0n;
+        for (let i = 0; i < n; i++) {
+          const handle = layer.map(dev, phys, PAIR_BYTES, 'to_device');
+          layer.unmap(dev, handle, PAIR_BYTES, 'to_device');
+          last = handle;
+        }
+        sink = last;
+        return n;
+      },
+    });
   }
+  measure(cases);
 }
 
 // ---- executor: the same pairs as statements ---------------------------------------------
@@ -130,46 +146,61 @@ function layerPairs(): void {
 const EXEC_PAIRS = 1000;
 
 function executorPairs(): void {
+  const cases: BenchCase[] = [];
   for (const c of PAIR_CASES) {
-    if (!wanted('executor', c.name)) continue;
+    if (!wanted('executor', `map+unmap ${c.name}`)) continue;
     const lp = loadProgramText(mapUnmapProgramText(EXEC_PAIRS, { maskBits: c.maskBits, machine: c.machine, len: PAIR_BYTES }), 'bench-pairs');
     const m = new Machine(lp.config);
     const p = policy(c.policy);
     const probe = runProgram(lp.program, m, p, { trace: true });
     if (probe.verdict.verdict !== 'ok') fail(`executor ${c.name}: ${probe.verdict.kind} ${probe.verdict.message}`);
     if (!probe.trace.some((t) => t.path === c.path)) fail(`executor ${c.name}: no statement took path ${c.path}`);
-    const r = bench('executor', `map+unmap ${c.name}`, 'pairs', (n) => {
-      for (let i = 0; i < n; i++) sink = runProgram(lp.program, m, p);
-      return n * EXEC_PAIRS;
-    }, opts);
-    record(r, `3 stmts/pair (map_single, mapping_error, unmap_single)`);
+    cases.push({
+      group: 'executor',
+      name: `map+unmap ${c.name}`,
+      unit: 'pairs',
+      note: '3 stmts/pair (map_single, mapping_error, unmap_single)',
+      warmupMs: PROGRAM_WARMUP_MS,
+      run: (n) => {
+        for (let i = 0; i < n; i++) sink = runProgram(lp.program, m, p);
+        return n * EXEC_PAIRS;
+      },
+    });
   }
+  measure(cases);
 }
 
 // ---- coherent alloc+free ------------------------------------------------------------
 
 function coherentPairs(): void {
+  const cases: BenchCase[] = [];
   for (const c of [
     { name: 'direct', policy: 'direct', path: 'direct' },
     { name: 'iommu', policy: 'iommu', path: 'iommu' },
   ] as const) {
-    if (!wanted('coherent', c.name)) continue;
+    if (!wanted('coherent', `alloc+free ${c.name}`)) continue;
     const { layer, dev } = layerSetup('', c.policy, 64);
     const size = 4096;
     const probe = layer.allocCoherent(dev, size);
     if (probe === undefined || layer.out.path !== c.path) fail(`coherent ${c.name}: alloc went ${layer.out.path}`);
     layer.freeCoherent(dev, probe, layer.lastPhys, size);
     if (layer.out.layerError) fail(`coherent ${c.name}: ${layer.out.layerError}`);
-    const r = bench('coherent', `alloc+free ${c.name}`, 'pairs', (n) => {
-      for (let i = 0; i < n; i++) {
-        const handle = layer.allocCoherent(dev, size)!;
-        layer.freeCoherent(dev, handle, layer.lastPhys, size);
-        sink = handle;
-      }
-      return n;
-    }, opts);
-    record(r, '4 KiB, 64-bit masks');
+    cases.push({
+      group: 'coherent',
+      name: `alloc+free ${c.name}`,
+      unit: 'pairs',
+      note: '4 KiB, 64-bit masks',
+      run: (n) => {
+        for (let i = 0; i < n; i++) {
+          const handle = layer.allocCoherent(dev, size)!;
+          layer.freeCoherent(dev, handle, layer.lastPhys, size);
+          sink = handle;
+        }
+        return n;
+      },
+    });
   }
+  measure(cases);
 }
 
 // ---- device accesses ------------------------------------------------------------------
@@ -177,12 +208,12 @@ function coherentPairs(): void {
 const ACCESS_PAGES = 128;
 
 function deviceAccesses(): void {
-  const cases = [
+  const cases: BenchCase[] = [];
+  for (const c of [
     { name: 'iommu, IOTLB hit', policy: 'iommu', stride: 0 },
     { name: 'iommu, IOTLB miss', policy: 'iommu', stride: 4096 },
     { name: 'no IOMMU (direct)', policy: 'direct', stride: 0 },
-  ];
-  for (const c of cases) {
+  ]) {
     if (!wanted('access', c.name)) continue;
     const { m, layer, dev } = layerSetup('', c.policy, 64);
     const bytes = ACCESS_PAGES * 4096;
@@ -196,49 +227,63 @@ function deviceAccesses(): void {
     // probe: the expected hit/miss behaviour
     bus.translate(dev, 64, addrs[0]!, 64, false);
     bus.translate(dev, 64, addrs[1 % ACCESS_PAGES]!, 64, false);
-    const base = m.costs.deviceAccessNs;
     bus.translate(dev, 64, addrs[2 % ACCESS_PAGES]!, 64, false);
-    const missed = bus.costNs > base;
+    const missed = bus.costNs > m.costs.deviceAccessNs;
     if (c.policy === 'iommu' && missed !== c.stride > 0) fail(`access ${c.name}: expected ${c.stride > 0 ? 'misses' : 'hits'}`);
-    const r = bench('access', c.name, 'accesses', (n) => {
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const write = (i & 1) === 0;
-        const st = bus.translate(dev, 64, addrs[k]!, 64, write);
-        if (st !== AccessStatus.Ok) throw new Error('access refused');
-        if (write) bus.write(buf);
-        else bus.read(buf);
-        if (++k === ACCESS_PAGES) k = 0;
-      }
-      sink = buf[0];
-      return n;
-    }, opts);
-    record(r, '64 B, alternating write/read');
+    cases.push({
+      group: 'access',
+      name: c.name,
+      unit: 'accesses',
+      note: 'translate + 64 B, alternating write/read',
+      run: (n) => {
+        let k = 0;
+        for (let i = 0; i < n; i++) {
+          const write = (i & 1) === 0;
+          const st = bus.translate(dev, 64, addrs[k]!, 64, write);
+          if (st !== AccessStatus.Ok) throw new Error('access refused');
+          if (write) bus.write(buf);
+          else bus.read(buf);
+          if (++k === ACCESS_PAGES) k = 0;
+        }
+        sink = buf[0];
+        return n;
+      },
+    });
   }
+  measure(cases);
 }
 
 // ---- resets -----------------------------------------------------------------------------
 
 function resets(): void {
   const lp = loadProgramText(mixedProgramText({ statements: 60 }), 'bench-small');
+  const cases: BenchCase[] = [];
   for (const name of ['iommu', 'direct']) {
-    if (!wanted('reset', name)) continue;
+    const label = `reset after 60-stmt program (${name})`;
+    if (!wanted('reset', label)) continue;
     const m = new Machine(lp.config);
     const p = policy(name);
     const probe = runProgram(lp.program, m, p);
     if (probe.verdict.verdict !== 'ok') fail(`reset ${name}: small program ${probe.verdict.kind}`);
-    const r = benchTimed('reset', `reset after 60-stmt program (${name})`, 'resets', (n) => {
-      let ms = 0;
-      for (let i = 0; i < n; i++) {
-        runProgram(lp.program, m, p); // untimed: dirty the machine
-        const t0 = performance.now();
-        m.reset();
-        ms += performance.now() - t0;
-      }
-      return ms;
-    }, 200, opts);
-    record(r, 'only the reset is timed');
+    cases.push({
+      group: 'reset',
+      name: label,
+      unit: 'resets',
+      note: 'only the reset is timed',
+      batch: 200,
+      run: (n) => {
+        let ms = 0;
+        for (let i = 0; i < n; i++) {
+          runProgram(lp.program, m, p); // untimed: dirty the machine
+          const t0 = performance.now();
+          m.reset();
+          ms += performance.now() - t0;
+        }
+        return { units: n, ms };
+      },
+    });
   }
+  measure(cases);
 }
 
 // ---- the mixed program ------------------------------------------------------------------
@@ -251,10 +296,10 @@ function mixedProgram(): BenchResult[] {
   const lp = loadProgramText(mixedProgramText(), 'bench');
   const program: Program = lp.program;
   const count = program.statements.length;
-  const out: BenchResult[] = [];
+  const cases: BenchCase[] = [];
   const m = new Machine(lp.config);
   for (const name of BUILTIN_POLICY_NAMES) {
-    if (!wanted('program', name)) continue;
+    if (!wanted('program', `${count} stmts, ${name}`)) continue;
     const p = policy(name);
     const probe = runProgram(program, m, p);
     const v = probe.verdict;
@@ -263,34 +308,46 @@ function mixedProgram(): BenchResult[] {
       process.stderr.write(`the mixed program must be ok under ${name}, got: ${verdict}\n${v.message}\n`);
       process.exitCode = 1;
     }
-    const r = bench('program', `${count} stmts, ${name}`, 'stmts', (n) => {
-      let steps = 0;
-      for (let i = 0; i < n; i++) {
-        const res = runProgram(program, m, p);
-        steps += res.steps;
-        sink = res;
-      }
-      return steps;
-    }, opts);
-    record(r, `verdict ${verdict}`);
-    out.push(r);
+    cases.push({
+      group: 'program',
+      name: `${count} stmts, ${name}`,
+      unit: 'stmts',
+      note: `verdict ${verdict}`,
+      warmupMs: PROGRAM_WARMUP_MS,
+      run: (n) => {
+        let steps = 0;
+        for (let i = 0; i < n; i++) {
+          const res = runProgram(program, m, p);
+          steps += res.steps;
+          sink = res;
+        }
+        return steps;
+      },
+    });
   }
-  if (wanted('program', 'trace')) {
-    const p = policy('iommu');
-    const r = bench('program', `${count} stmts, iommu, trace on`, 'stmts', (n) => {
+  const p = policy('iommu');
+  cases.push({
+    group: 'program',
+    name: `${count} stmts, iommu, trace on`,
+    unit: 'stmts',
+    note: 'as replay runs it (trace entries kept)',
+    warmupMs: PROGRAM_WARMUP_MS,
+    run: (n) => {
       let steps = 0;
       for (let i = 0; i < n; i++) steps += runProgram(program, m, p, { trace: true }).steps;
       return steps;
-    }, opts);
-    record(r, 'as replay runs it (trace entries kept)');
-  }
-  return out;
+    },
+  });
+  // whole-program rates swing most with other load on the machine: twice the repetitions
+  return measure(cases, { ...opts, reps: 2 * opts.reps + 1 }).filter((r) => !r.name.endsWith('trace on'));
 }
 
 // ---- main ---------------------------------------------------------------------------------
 
 const started = performance.now();
-process.stderr.write(`dmafuzz bench: ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, node ${process.version}; reps=${opts.reps} warmup=${opts.warmupMs}ms target=${opts.targetMs}ms\n`);
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const header = `dmafuzz bench: node ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), one thread; load average at start ${load()}`;
+process.stderr.write(`${header}\nreps=${opts.reps} warmup=${opts.warmupMs}ms target=${opts.targetMs}ms per repetition\n`);
 layerPairs();
 executorPairs();
 coherentPairs();
@@ -298,21 +355,19 @@ deviceAccesses();
 resets();
 const programs = mixedProgram();
 
+console.log(header);
+console.log('');
 console.log(table(results));
 console.log('');
-const strict = results.find((r) => r.group === 'layer' && r.name === 'map+unmap iommu-strict');
-const targets: string[] = [];
+const verdict = (x: number, target: number) => (x >= target ? 'PASS' : 'SHORT');
 if (programs.length) {
   const worst = programs.reduce((a, b) => (b.median < a.median ? b : a));
-  targets.push(
-    `target: mixed program >= ${fmtRate(STATEMENT_TARGET)} stmts/s (every policy, oracles on): slowest ${worst.name.replace(/^.*, /, '')} ${fmtRate(worst.median)} -> ${worst.median >= STATEMENT_TARGET ? 'PASS' : 'SHORT'}`,
-  );
+  const each = programs.map((r) => `${r.name.replace(/^.*, /, '')} ${fmtRate(r.median)}`).join(', ');
+  console.log(`target: mixed program >= ${fmtRate(STATEMENT_TARGET)} stmts/s, oracles on, every policy: ${verdict(worst.median, STATEMENT_TARGET)} (slowest ${worst.name.replace(/^.*, /, '')} ${fmtRate(worst.median)}; ${each})`);
 }
-if (strict) {
-  targets.push(`target: iommu-strict map+unmap >= ${fmtRate(PAIR_TARGET)} pairs/s: ${fmtRate(strict.median)} -> ${strict.median >= PAIR_TARGET ? 'PASS' : 'SHORT'}`);
-}
-console.log(targets.join('\n'));
-console.log(`(median of ${opts.reps} timed repetitions after warm-up; spread = half the min-max range over the median; ${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+const strict = results.find((r) => r.group === 'layer' && r.name === 'map+unmap iommu-strict');
+if (strict) console.log(`target: iommu-strict map+unmap >= ${fmtRate(PAIR_TARGET)} pairs/s: ${verdict(strict.median, PAIR_TARGET)} (${fmtRate(strict.median)})`);
+console.log(`(median of ${opts.reps} timed repetitions after warm-up, ${2 * opts.reps + 1} for the program group, taken round-robin within each group; spread = half the min-max range over the median; load average at end ${load()}; ${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
 if (jsonFile) {
-  fs.writeFileSync(jsonFile, JSON.stringify({ node: process.version, cpu: os.cpus()[0]?.model, date: new Date().toISOString(), opts, results }, null, 2) + '\n');
+  fs.writeFileSync(jsonFile, JSON.stringify({ header, date: new Date().toISOString(), opts, results }, null, 2) + '\n');
 }
