@@ -18,7 +18,7 @@ export class CallOutcome {
   clear(): void {
     this.path = 'none';
     this.costNs = 0;
-    this.log.length = 0;
+    if (this.log.length > 0) this.log.length = 0;
     this.layerError = undefined;
     this.domainChange = undefined;
   }

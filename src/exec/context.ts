@@ -116,9 +116,8 @@ export class ExecContext {
     const created = h.history[0];
     const now = this.layer.out.path;
     if (created === undefined || now === 'none') return;
-    const cls = (p: string) => (p === 'iommu' ? 'the IOMMU' : 'dma-direct');
-    if (cls(created) !== cls(now)) {
-      this.crash('layer-error', `${what} of ${h.name} went through ${cls(now)}, but ${h.name} was created through ${cls(created)} at line ${h.line}\nthe layer released a handle through a different path than the one that made it (layer bug)`, 'layer', h);
+    if (pathClass(created) !== pathClass(now)) {
+      this.crash('layer-error', `${what} of ${h.name} went through ${pathClass(now)}, but ${h.name} was created through ${pathClass(created)} at line ${h.line}\nthe layer released a handle through a different path than the one that made it (layer bug)`, 'layer', h);
     }
     if (now === 'iommu' && this.layer.domainSerial(h.dev) !== h.createDomainSerial) {
       this.crash('layer-error', `${what} of ${h.name} went to IOMMU domain #${this.layer.domainSerial(h.dev)}, but ${h.name} was mapped in domain #${h.createDomainSerial}\nthe device changed domain while the handle was live (layer bug)`, 'layer', h);
@@ -131,11 +130,25 @@ export class ExecContext {
     if (!err) return;
     const created = subject?.history[0];
     const now = this.layer.out.path;
-    const cls = (p: string) => (p === 'iommu' ? 'the IOMMU' : 'dma-direct');
     const plain =
-      subject && created && now !== 'none' && cls(created) !== cls(now)
-        ? `${what} of ${subject.name} was routed through ${cls(now)} by the masks now in force (${this.layer.maskBits(subject.dev)}-bit streaming, ${this.layer.coherentBits(subject.dev)}-bit coherent), but ${subject.name} came from ${cls(created)} at line ${subject.line}`
+      subject && created && now !== 'none' && pathClass(created) !== pathClass(now)
+        ? `${what} of ${subject.name} was routed through ${pathClass(now)} by the masks now in force (${this.layer.maskBits(subject.dev)}-bit streaming, ${this.layer.coherentBits(subject.dev)}-bit coherent), but ${subject.name} came from ${pathClass(created)} at line ${subject.line}`
         : `${what}: the layer failed a legal call or could not find a handle it returned`;
     this.crash('layer-error', `${err}\n${plain} (layer bug)`, 'layer', subject);
   }
+}
+
+/** How a path is named in messages: the IOMMU, or dma-direct (bounce included). */
+function pathClass(path: string): string {
+  return path === 'iommu' ? 'the IOMMU' : 'dma-direct';
+}
+
+/**
+ * Scratch bytes for one statement's data (a fill, a read-back): reused
+ * rather than allocated per statement. Valid until the next call.
+ */
+let scratchBuf = new Uint8Array(4096);
+export function scratch(len: number): Uint8Array {
+  if (scratchBuf.length < len) scratchBuf = new Uint8Array(Math.max(len, scratchBuf.length * 2));
+  return scratchBuf.subarray(0, len);
 }

@@ -156,7 +156,8 @@ export class HandleState {
 
   /** Parts of the whole mapping (all segments), in buffer order. */
   allParts(): Part[] {
-    return this.segParts.flat();
+    // most handles have one segment: no copy for them (this runs on every CPU access)
+    return this.segParts.length === 1 ? this.segParts[0]! : this.segParts.flat();
   }
 
   /** Does this streaming mapping cover buffer bytes [lo, hi)? Returns the overlap in mapping offsets. */

@@ -1,5 +1,5 @@
 /** `cpu_write` and `cpu_read`: the CPU touching a kernel or coherent buffer. */
-import type { ExecContext } from '../context.js';
+import { scratch, type ExecContext } from '../context.js';
 import type { Statement } from '../../program/ast.js';
 import type { BufferState } from '../../oracle/contract.js';
 import { fillFromSeed } from '../../program/seed-fill.js';
@@ -42,7 +42,7 @@ export function cpu_write(ctx: ExecContext, s: Statement): void {
   if (!b) return;
   const off = s.args.off as number;
   const len = s.args.len as number;
-  const bytes = new Uint8Array(len);
+  const bytes = scratch(len);
   fillFromSeed(bytes, s.args.seed as number);
   ctx.m.mem.write(b.phys + off, bytes);
   b.store(off, bytes);
@@ -57,7 +57,7 @@ export function cpu_read(ctx: ExecContext, s: Statement): void {
   if (!b) return;
   const off = s.args.off as number;
   const len = s.args.len as number;
-  const actual = new Uint8Array(len);
+  const actual = scratch(len);
   ctx.m.mem.read(b.phys + off, actual);
   const bad = b.firstMismatch(off, actual);
   if (bad >= 0) {

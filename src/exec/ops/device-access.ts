@@ -6,7 +6,7 @@
  * bugs) before the access; then the bus (faults, where the bytes landed, what
  * they were), which are the layer's.
  */
-import type { ExecContext } from '../context.js';
+import { scratch, type ExecContext } from '../context.js';
 import type { Statement } from '../../program/ast.js';
 import type { HandleState } from '../../oracle/contract.js';
 import { AccessStatus, FAULT_REASONS } from '../../iommu/bus.js';
@@ -79,7 +79,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
     if (!landed) {
       ctx.crash('memory-corruption', `${what} through ${h.name} at ${hex(addr)} landed at phys ${chunkList(ctx)}, expected ${expectedList(parts)}\na device write within a live, legal mapping reached memory outside it (${blame} bug).${liedNote}`, blame);
     }
-    const bytes = new Uint8Array(len);
+    const bytes = scratch(len);
     fillFromSeed(bytes, s.args.seed as number);
     bus.write(bytes);
     let done = 0;
@@ -88,10 +88,10 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
       if (h.dir !== undefined) h.deviceWrites.push({ buf: p.buf, lo: p.bufOff, hi: p.bufOff + p.len });
       done += p.len;
     }
-    if (ctx.tracing) ctx.note = `ok (${bytesNote(bytes)}${landed ? '' : ''})`;
+    if (ctx.tracing) ctx.note = `ok (${bytesNote(bytes)})`;
     return;
   }
-  const got = new Uint8Array(len);
+  const got = scratch(len);
   bus.read(got);
   let done = 0;
   for (const p of parts) {
