@@ -31,6 +31,8 @@ export class BatchRunner {
   private readonly histograms = new HistogramRecorder();
   private watchSlot = -1;
   private lastShipMs = performance.now();
+  /** signatures this worker has reported, with the length of the program it reported */
+  private readonly reported = new Map<string, number>();
 
   async run(task: FuzzTask): Promise<BatchResult> {
     const started = performance.now();
@@ -47,7 +49,7 @@ export class BatchRunner {
     const hist = this.histograms;
     // histogram keys per policy x statement kind (x path), built once per batch rather than per statement
     const keys = policies.map((p) => new KeyCache(p.name));
-    const seen = new Set<string>();
+
     const inject = parseInject(task.inject);
     for (let index = 0; index < task.count; index++) {
       const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, task.corpus, opts);
@@ -88,8 +90,9 @@ export class BatchRunner {
         sec.contained += r.verdict.security.contained;
         sec.escaped += r.verdict.security.escaped;
         const v = r.verdict;
-        if (v.verdict === 'crash' && !seen.has(v.signature!)) {
-          seen.add(v.signature!);
+        // report a signature once per worker, and again only with a shorter program (a smaller repro)
+        if (v.verdict === 'crash' && src.program.statements.length < (this.reported.get(v.signature!) ?? Infinity)) {
+          this.reported.set(v.signature!, src.program.statements.length);
           result.crashes.push(crashRecord(task, index, policy.name, src.program, v, r.steps));
         }
       }

@@ -169,12 +169,19 @@ export class Coordinator {
     const timer = cfg.seconds !== undefined ? setTimeout(() => this.stop('time'), Math.max(0, deadline - Date.now())) : undefined;
     const watchdog = setInterval(() => this.checkStuck(), Math.min(500, cfg.stuckMs / 2));
     try {
+      // two epochs in flight: epoch e is launched (with the corpus as merged up to e-2) before
+      // epoch e-1 is merged, so workers never idle at an epoch boundary, and the corpus each
+      // epoch mutates from still depends on the seed and the program count alone
+      let inflight: Promise<Array<BatchResult | undefined>> | undefined;
       for (let epoch = 0; !this.state.stopping; epoch++) {
         const programsLeft = cfg.runs !== undefined ? cfg.runs - epoch * cfg.batchSize * cfg.batchesPerEpoch : Infinity;
         if (programsLeft <= 0) break;
-        await this.runEpoch(epoch, programsLeft);
+        const launched = this.launchEpoch(epoch, programsLeft);
+        if (inflight) this.mergeEpoch(await inflight);
+        inflight = launched;
         if (cfg.runs !== undefined && (epoch + 1) * cfg.batchSize * cfg.batchesPerEpoch >= cfg.runs) break;
       }
+      if (inflight) this.mergeEpoch(await inflight);
       await this.drainMinimizations();
       await this.flushHistograms();
     } finally {
@@ -187,7 +194,8 @@ export class Coordinator {
     return this.state;
   }
 
-  private async runEpoch(epoch: number, programsLeft: number): Promise<void> {
+  /** Starts an epoch's batches against the corpus as it is now. */
+  private launchEpoch(epoch: number, programsLeft: number): Promise<Array<BatchResult | undefined>> {
     const cfg = this.cfg;
     const snapshot = this.corpus.slice();
     const tasks: Array<Promise<BatchResult | undefined>> = [];
@@ -196,8 +204,11 @@ export class Coordinator {
       if (count <= 0) break;
       tasks.push(this.runTask(epoch, batch, count, snapshot));
     }
-    const results = await Promise.all(tasks);
-    // merge coverage in batch order: the corpus grows the same way whatever the timing
+    return Promise.all(tasks);
+  }
+
+  /** Merges an epoch's coverage finds in batch order: the corpus grows the same way whatever the timing. */
+  private mergeEpoch(results: ReadonlyArray<BatchResult | undefined>): void {
     for (const r of results) {
       if (!r) continue;
       for (const f of r.finds) {
