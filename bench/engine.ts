@@ -31,10 +31,7 @@ import type { Statement, OpName, ArgValue, Direction } from '../src/program/ast.
 import { HistogramRecorder, initHistograms } from '../src/report/histograms.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
-import { buildProgram, type Intent } from '../src/program/generate.js';
-import { renameStatement } from '../src/program/names.js';
-import { printStatement } from '../src/program/print.js';
-import { mixSeed } from '../src/engine/seeds.js';
+import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
 import { Crash } from '../src/oracle/verdict.js';
 
 const args = process.argv.slice(2);
@@ -110,12 +107,7 @@ function stmt(op: OpName, args: Record<string, ArgValue | undefined>, bind?: str
 
 /** Runs one statement on the real machine through the executor's own semantics. */
 function exec(ctx: ExecContext, s: Statement): void {
-  ctx.stmt = s;
-  ctx.path = '';
-  ctx.costNs = 0;
-  ctx.note = '';
-  ctx.skipped = false;
-  ctx.subject = undefined;
+  ctx.begin(s);
   try {
     OPS[s.op](ctx, s);
   } catch (e) {
@@ -249,23 +241,6 @@ function fcHarness(runs: number): { sps: number; pps: number } {
 }
 
 // ---- minimization against fast-check's shrinking ----------------------------------------
-
-const MASK_GAMES = fs.readFileSync(new URL('../test/fixtures/mask-games.dmafuzz', import.meta.url), 'utf8');
-
-function paddedMaskGames(): string {
-  const intents: Intent[] = [];
-  for (let i = 0; intents.length < 360; i++) {
-    const h = mixSeed(42, i);
-    intents.push({ k: h % 1000, a: (h >>> 10) % 64, b: (h >>> 16) % 64, c: (h >>> 20) % 64, d: (h >>> 26) % 64 });
-  }
-  const pad = buildProgram(intents, { mode: 'legal', devices: 2 }).statements;
-  const names = new Map<string, string>();
-  for (const s of pad) if (s.bind) names.set(s.bind, `pad_${s.bind}`);
-  const padText = pad.map((s) => printStatement(renameStatement(s, names)));
-  const lines = MASK_GAMES.trimEnd().split('\n');
-  const half = Math.floor(padText.length / 2);
-  return [...lines.slice(0, 3), ...padText.slice(0, half), ...lines.slice(3, 7), ...padText.slice(half), ...lines.slice(7)].join('\n') + '\n';
-}
 
 /** fast-check's shrinking of a 1,000-statement list takes minutes; the bench stops it here. */
 const FC_SHRINK_LIMIT_MS = 30_000;

@@ -2,7 +2,7 @@
  * Bad input through the real binary: one clear line naming file:line:column
  * and what was expected, exit code 2, no stack trace.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { dmafuzz } from './cli.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-errors-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function write(name: string, text: string): string {
   const file = path.join(dir, name);

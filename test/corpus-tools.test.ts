@@ -2,16 +2,13 @@
  * minimize, regress and export through the real binary (issue: minimize
  * crashes into the regression corpus).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
 import { BIN, dmafuzz, jsonLines, ROOT } from './cli.js';
-import { buildProgram } from '../src/program/generate.js';
-import { renameStatement } from '../src/program/names.js';
-import { printProgram } from '../src/program/print.js';
 import { loadProgramFile, loadProgramText } from '../src/exec/load.js';
 import { parseHeader } from '../src/corpus/header.js';
 import { Machine } from '../src/machine/machine.js';
@@ -19,32 +16,14 @@ import { builtinPolicy } from '../src/policy/registry.js';
 import { runProgram } from '../src/exec/executor.js';
 import { validateProgram } from '../src/program/validate.js';
 import { loadCorpus } from '../src/engine/corpus-store.js';
-import { mixSeed } from '../src/engine/seeds.js';
-import type { Intent } from '../src/program/generate.js';
+import { MASK_GAMES, paddedMaskGames } from './fixtures/padded-mask-games.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-tools-'));
-const MASK_GAMES = fs.readFileSync(path.join(ROOT, 'test/fixtures/mask-games.dmafuzz'), 'utf8');
-
-/** The mask-games program with ~1000 unrelated legal statements (another driver, pad_*) woven in. */
-function padded(): string {
-  const intents: Intent[] = [];
-  for (let i = 0; intents.length < 360; i++) {
-    const h = mixSeed(42, i);
-    intents.push({ k: h % 1000, a: (h >>> 10) % 64, b: (h >>> 16) % 64, c: (h >>> 20) % 64, d: (h >>> 26) % 64 });
-  }
-  const pad = buildProgram(intents, { mode: 'legal', devices: 2 }).statements;
-  const names = new Map<string, string>();
-  for (const s of pad) if (s.bind) names.set(s.bind, `pad_${s.bind}`);
-  const padText = pad.map((s) => renameStatement(s, names)).map((s) => printProgram({ header: [], machine: [], machineLine: 0, statements: [s] }).split('\n')[1]);
-  const lines = MASK_GAMES.trimEnd().split('\n');
-  // halves of the padding before and after the allocations, so minimization has to work for it
-  const half = Math.floor(padText.length / 2);
-  return [...lines.slice(0, 3), ...padText.slice(0, half), ...lines.slice(3, 7), ...padText.slice(half), ...lines.slice(7)].join('\n') + '\n';
-}
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('minimize: 1,000 unrelated statements around the mask games shrink back, same signature, 1-minimal', () => {
   const input = path.join(dir, 'padded.dmafuzz');
-  const text = padded();
+  const text = paddedMaskGames();
   fs.writeFileSync(input, text);
   const lp = loadProgramText(text, input);
   assert.ok(lp.program.statements.length >= 1000, `padded to ${lp.program.statements.length} statements`);
@@ -90,7 +69,7 @@ test('minimize refuses a program that does not crash, and a bad file', () => {
 
 test('minimize killed mid-way leaves no half-written output', async () => {
   const input = path.join(dir, 'padded-kill.dmafuzz');
-  fs.writeFileSync(input, padded());
+  fs.writeFileSync(input, paddedMaskGames());
   const out = path.join(dir, 'killed.dmafuzz');
   const child = spawn(process.execPath, [BIN, 'minimize', input, '-o', out, '--policy', 'intel-2019'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 150));

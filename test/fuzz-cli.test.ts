@@ -4,7 +4,7 @@
  * corpus whole under SIGKILL, survives hanging and throwing programs, finds
  * the same signatures whatever the worker count, and rejects bad flags.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,8 +13,14 @@ import { spawn } from 'node:child_process';
 import { BIN, dmafuzz, jsonLines, ROOT } from './cli.js';
 import { loadCorpus } from '../src/engine/corpus-store.js';
 
+const scratchDirs: string[] = [];
+after(() => {
+  for (const d of scratchDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function scratch(name: string): { corpus: string; out: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dmafuzz-${name}-`));
+  scratchDirs.push(dir);
   return { corpus: path.join(dir, 'corpus'), out: path.join(dir, 'reports') };
 }
 
@@ -135,6 +141,7 @@ test('bad flags and an unwritable corpus directory are usage errors (exit 2)', (
   }
   const file = path.join(os.tmpdir(), `dmafuzz-not-a-dir-${process.pid}`);
   fs.writeFileSync(file, 'x');
+  scratchDirs.push(file);
   const r = dmafuzz(['fuzz', '--runs', '10', '--corpus', file, '--out', dirs.out]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /corpus directory .* is not a writable directory/);

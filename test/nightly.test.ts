@@ -1,5 +1,5 @@
 /** fuzz --nightly (dated dirs, comparison, junit.xml) and --costs through the real binary. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { dmafuzz } from './cli.js';
 import { compare, junitXml } from '../src/report/nightly.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-nightly-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const corpus = path.join(dir, 'corpus');
 const out = path.join(dir, 'reports');
 

@@ -37,4 +37,5 @@ test('replay --report of the thread programs: iommu costs more than direct; rogu
   for (const e of summary.histograms) assert.ok(fs.existsSync(path.join(dir, e.hgrm)) && fs.existsSync(path.join(dir, e.encoded)));
   // re-rendering from the files works on a replay report too
   assert.equal(dmafuzz(['report', dir]).code, 0);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -5,7 +5,7 @@
  * error; `dmafuzz report DIR` re-renders it, and refuses (exit 2, naming the
  * file, old page untouched) when an input is missing or corrupt.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,11 +32,16 @@ interface Summary extends ReportSummary {
 }
 
 let run: { dir: string; summary: Summary } | undefined;
+const scratchDirs: string[] = [];
+after(() => {
+  for (const d of scratchDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** One real fuzz run shared by the tests below (a few seconds). */
 function fuzzRun(): { dir: string; summary: Summary } {
   if (run) return run;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-report-'));
+  scratchDirs.push(tmp);
   const out = path.join(tmp, 'reports');
   const r = dmafuzz(['fuzz', '--runs', '256', '--seed', '2', '--workers', '2', '--corpus', path.join(tmp, 'corpus'), '--out', out], { timeoutMs: 180_000 });
   assert.ok(r.code === 0 || r.code === 1, `fuzz failed (${r.code}): ${r.stderr}`);
@@ -50,7 +55,9 @@ function fuzzRun(): { dir: string; summary: Summary } {
 /** A scratch copy of the run's report directory, to break things in. */
 function copyOfRun(name: string): string {
   const { dir } = fuzzRun();
-  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `dmafuzz-report-${name}-`)), path.basename(dir));
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), `dmafuzz-report-${name}-`));
+  scratchDirs.push(parent);
+  const copy = path.join(parent, path.basename(dir));
   fs.cpSync(dir, copy, { recursive: true });
   return copy;
 }

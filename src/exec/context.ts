@@ -39,6 +39,16 @@ export class ExecContext {
     readonly tracing = true,
   ) {}
 
+  /** Per-statement state starts over. */
+  begin(s: Statement): void {
+    this.stmt = s;
+    this.path = '';
+    this.costNs = 0;
+    this.note = '';
+    this.skipped = false;
+    this.subject = undefined;
+  }
+
   get line(): number {
     return this.stmt.line;
   }

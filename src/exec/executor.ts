@@ -70,12 +70,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
     for (; i < stmts.length; i++) {
       if (i >= budget) throw new Crash('hang', 'model', `the run exceeded its step budget of ${budget} statements`);
       const s = stmts[i]!;
-      ctx.stmt = s;
-      ctx.path = '';
-      ctx.costNs = 0;
-      ctx.note = '';
-      ctx.skipped = false;
-      ctx.subject = undefined;
+      ctx.begin(s);
       const timeThis = timed && i % timeEvery === 0;
       const t0 = timeThis ? performance.now() : 0;
       OPS[s.op](ctx, s);
