@@ -89,7 +89,12 @@ test('a hanging and a throwing program are recorded, the worker replaced, and th
   const hang = summary.crashes.find((c) => c.kind === 'hang')!;
   const text = fs.readFileSync(path.resolve(ROOT, hang.file), 'utf8');
   assert.match(text, /^# kind: hang$/m);
-  assert.match(text, /^machine policy=/m, 'the hanging program is stored and replayable');
+  assert.match(text, /^machine policy=/m, 'the hanging program is stored');
+  assert.match(text, /^# replayable: no \(recorded by the worker watchdog/m);
+  // regress does not count a watchdog entry as a difference
+  const reg = dmafuzz(['regress', dirs.corpus]);
+  assert.match(reg.stdout, /not replayable/);
+  assert.doesNotMatch(reg.stdout, /DIFFERS/);
 });
 
 test('SIGKILL mid-run leaves only whole, parseable corpus entries', async () => {

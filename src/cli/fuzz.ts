@@ -105,6 +105,7 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
       known.add(sig);
       knownEntries.set(sig, { file: e.file, statements: e.loaded.program.statements.length });
     }
+    if (e.header.fields.get('replayable')?.startsWith('no')) continue;
     for (const p of policies) {
       const v = runProgram(e.loaded.program, m, await resolvePolicy(p)).verdict;
       if (v.signature) known.add(v.signature);

@@ -44,6 +44,10 @@ export async function regress(argv: RegressArgs): Promise<number> {
   const machines = new Map<string, Machine>();
   for (const e of corpus.entries) {
     const rel = path.relative(process.cwd(), e.file);
+    if (e.header.fields.get('replayable')?.startsWith('no')) {
+      rows.push({ file: rel, policy: e.header.fields.get('policy') ?? '-', expected: `not replayable: ${e.header.fields.get('replayable')}`, got: 'skipped', ok: true });
+      continue;
+    }
     if (e.header.expectations.length === 0) {
       rows.push({ file: rel, policy: '-', expected: 'an "# expect POLICY: ..." line', got: 'none recorded', ok: false });
       continue;

@@ -331,6 +331,7 @@ export class Coordinator {
       text: c.text,
       statement: c.statement,
       message: c.message,
+      notReplayable: c.coords && c.signature.includes('/worker/') ? 'recorded by the worker watchdog; the program alone does not reproduce it' : undefined,
     });
     const entry = this.makeEntry(c, file, isNew);
     entry.firstSeen = firstSeen;

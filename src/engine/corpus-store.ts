@@ -70,6 +70,8 @@ export interface NewEntry {
   /** 1-based index of the failing statement in the program */
   statement: number;
   message: string;
+  /** set when replaying the program alone cannot give the verdict (a worker the watchdog replaced) */
+  notReplayable?: string;
 }
 
 /** Where the entry for a signature lives. */
@@ -92,7 +94,7 @@ export function formatEntry(e: NewEntry): string {
   // the failing statement's line in this file: header lines, then the machine line if any, then statements
   const machineLines = /^machine /.test(body.split('\n')[0] ?? '') ? 1 : 0;
   const line = header.length + 1 /* the expect line itself */ + machineLines + e.statement;
-  header.push(`# expect ${e.policy}: crash ${e.kind} ${e.blame} line ${line}`);
+  header.push(e.notReplayable ? `# replayable: no (${e.notReplayable})` : `# expect ${e.policy}: crash ${e.kind} ${e.blame} line ${line}`);
   return [...header, body].join('\n');
 }
 
