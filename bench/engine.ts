@@ -29,6 +29,7 @@ import { DmaLayer } from '../src/dma/mapping.js';
 import { OPS } from '../src/exec/ops/index.js';
 import type { Statement, OpName, ArgValue, Direction } from '../src/program/ast.js';
 import { HistogramRecorder, initHistograms } from '../src/report/histograms.js';
+import { KeyCache, MEASURE_EVERY } from '../src/engine/batch.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
 import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
@@ -72,16 +73,19 @@ async function bareLoop(count: number, histograms: boolean): Promise<{ pps: numb
   const progs = Array.from({ length: count }, (_, i) => programAt({ runSeed: 1, epoch: 0, batch: Math.floor(i / 32), index: i % 32 }, [], { mode: 'all', machine: [], maxIntents: DEFAULTS.maxIntents, longIntents: DEFAULTS.longIntents }).program);
   const m = new Machine(DEFAULT_CONFIG);
   const rec = new HistogramRecorder();
+  // the same key cache and sampling the workers use
+  const keyCaches = new Map(BUILTIN_POLICIES.map((p) => [p.name, new KeyCache(p.name)]));
   let statements = 0;
   const t0 = performance.now();
   for (const p of progs) {
     for (const pol of BUILTIN_POLICIES) {
+      const keys = keyCaches.get(pol.name)!;
       const r = runProgram(p, m, pol, {
-        timeEvery: 4,
+        timeEvery: MEASURE_EVERY,
         onStatement: histograms
           ? (op, path, cost, wall) => {
-              if (path) rec.record(`${pol.name}|${op}|${path}`, cost);
-              if (wall >= 0) rec.record(`${pol.name}|${op}`, wall);
+              if (path) rec.record(keys.modelled(op, path), cost);
+              if (wall >= 0) rec.record(keys.measured(op), wall);
             }
           : undefined,
       });

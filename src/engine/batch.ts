@@ -21,7 +21,7 @@ import { HistogramRecorder, initHistograms } from '../report/histograms.js';
 export const HIST_SHIP_MS = 2000;
 
 /** One statement in this many has its wall-clock time recorded. */
-export const MEASURE_EVERY = 4;
+export const MEASURE_EVERY = 16;
 
 /** Per-thread state kept between batches: machines and resolved policies. */
 export class BatchRunner {
@@ -177,7 +177,7 @@ function parseInject(spec: string | undefined): Map<string, 'hang' | 'throw'> {
 }
 
 /** Histogram keys of one policy, cached so the hot path does no string building. */
-class KeyCache {
+export class KeyCache {
   private readonly m = new Map<string, Record<string, string>>();
   private readonly w = new Map<string, string>();
   constructor(private readonly policy: string) {}

@@ -48,30 +48,35 @@ export interface EncodedDelta {
   data: string;
 }
 
-/** The worker side: histograms by key, shipped as deltas and reset. */
+/**
+ * The worker side: histograms by key, shipped as deltas and reset. Values
+ * are first counted in plain maps (modelled costs take few distinct values,
+ * and a map increment is cheaper than a call into WebAssembly per
+ * statement), and poured into the histograms with their counts when a
+ * delta is taken.
+ */
 export class HistogramRecorder {
   private readonly hists = new Map<string, hdr.Histogram>();
-  private readonly touched = new Set<string>();
+  private readonly pending = new Map<string, Map<number, number>>();
 
   record(key: string, value: number): void {
-    let h = this.hists.get(key);
-    if (!h) {
-      h = hdr.build({ ...SETTINGS, useWebAssembly: true });
-      this.hists.set(key, h);
-    }
-    h.recordValue(Math.max(1, Math.round(value)));
-    this.touched.add(key);
+    let counts = this.pending.get(key);
+    if (counts === undefined) this.pending.set(key, (counts = new Map()));
+    const v = value < 1 ? 1 : Math.round(value);
+    counts.set(v, (counts.get(v) ?? 0) + 1);
   }
 
   /** Compressed copies of every histogram recorded since the last call; the histograms start over. */
   takeDeltas(): EncodedDelta[] {
     const out: EncodedDelta[] = [];
-    for (const key of this.touched) {
-      const h = this.hists.get(key)!;
+    for (const [key, counts] of this.pending) {
+      let h = this.hists.get(key);
+      if (!h) this.hists.set(key, (h = hdr.build({ ...SETTINGS, useWebAssembly: true })));
+      for (const [v, n] of counts) h.recordValueWithCount(v, n);
       out.push({ key, count: h.totalCount, data: hdr.encodeIntoCompressedBase64(h) });
       h.reset();
     }
-    this.touched.clear();
+    this.pending.clear();
     return out;
   }
 }
