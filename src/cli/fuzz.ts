@@ -133,7 +133,8 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
   process.stderr.write(`dmafuzz: fuzzing ${policies.join(', ')} with ${workers} worker(s), seed ${seed}, mode ${argv.mode}${runs !== undefined ? `, ${runs} programs` : `, ${seconds ?? 60} s`}\n`);
   coordinator.onCrash((e) => {
-    if (!tty) process.stderr.write(`dmafuzz: ${e.isNew ? 'new' : 'known'} crash ${e.crash.signature} -> ${path.relative(process.cwd(), e.file)}\n`);
+    // live lines only for the layer's bugs: driver bugs are what the generator put in on purpose
+    if (!tty && e.crash.blame !== 'driver') process.stderr.write(`dmafuzz: ${e.isNew ? 'new' : 'known'} ${e.crash.blame} bug ${e.crash.signature} -> ${path.relative(process.cwd(), e.file)}\n`);
   });
   const progress = new Progress(coordinator.state, runs === undefined ? (seconds ?? 60) : undefined, tty);
   const onSignal = (sig: string) => () => {

@@ -319,6 +319,11 @@ export class Coordinator {
       return;
     }
     const isNew = !this.cfg.known.has(c.signature);
+    if (!isNew) {
+      // known from an entry that records several policies (the thread cases): nothing to write
+      this.state.crashes.set(c.signature, this.makeEntry(c, '(already in the corpus)', false));
+      return;
+    }
     const firstSeen = new Date().toISOString();
     const file = writeEntry(this.cfg.corpusDir, {
       signature: c.signature,

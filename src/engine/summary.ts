@@ -81,7 +81,7 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     `dmafuzz: ${s.programs} programs (${s.runs} runs, ${s.statements} statements) in ${elapsed.toFixed(1)} s: ${(s.programs / Math.max(elapsed, 1e-9)).toFixed(0)} programs/s, ${(s.statements / Math.max(elapsed, 1e-9) / 1000).toFixed(0)}k statements/s`,
     `coverage ${s.coverageBits} bits, corpus ${s.corpusSize} programs; stopped by ${s.stopReason}`,
     `unique crash signatures: ${crashes.length} (${crashes.filter((c) => c.new).length} new)`,
-    ...crashes.map((c) => `  ${c.new ? 'NEW  ' : 'known'} ${c.signature.padEnd(64)} ${c.file}`),
+    ...crashSummary(crashes, ctx.policies),
     `security (rogue device accesses contained by the IOMMU):`,
     ...security.map((r) => `  ${String(r.policy).padEnd(16)} ${String(r.inval).padEnd(7)} ${r.rogue ? `${r.contained}/${r.rogue} contained, ${r.escaped} escaped` : 'no rogue accesses'}`),
     `summary: ${path.relative(process.cwd(), path.join(dir, 'summary.json'))}`,
@@ -89,4 +89,23 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
     '',
   ];
   return { json, text: lines.join('\n'), dir };
+}
+
+/**
+ * The part of the summary a kernel developer reads first: the layer's own
+ * bugs per policy (each with its corpus file), then only a count of the
+ * driver bugs the programs committed on purpose (they are in the report).
+ */
+function crashSummary(crashes: ReadonlyArray<{ signature: string; blame: string; policy: string; new: boolean; file: string }>, policies: readonly string[]): string[] {
+  const lines = ['layer bugs (a legal driver program broke the DMA contract) by policy:'];
+  for (const p of policies) {
+    const mine = crashes.filter((c) => c.policy === p && c.blame === 'layer');
+    lines.push(`  ${p.padEnd(16)} ${mine.length === 0 ? 'none' : `${mine.length} signature(s)`}`);
+    for (const c of mine) lines.push(`      ${c.new ? 'NEW  ' : 'known'} ${c.signature.padEnd(60)} ${c.file}`);
+  }
+  const driver = crashes.filter((c) => c.blame === 'driver');
+  const model = crashes.filter((c) => c.blame === 'model');
+  lines.push(`driver bugs caught (DMA API misuse the generator put in on purpose): ${driver.length} signature(s), ${driver.filter((c) => c.new).length} new; see the report`);
+  if (model.length) lines.push(`model problems (hang / model-panic): ${model.length}: ${model.map((c) => c.signature).join(', ')}`);
+  return lines;
 }
