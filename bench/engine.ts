@@ -83,16 +83,19 @@ async function bareLoop(count: number, histograms: boolean): Promise<{ pps: numb
       const r = runProgram(p, m, pol, {
         timeEvery: MEASURE_EVERY,
         onStatement: histograms
-          ? (op, path, cost, wall) => {
-              if (path) rec.record(keys.modelled(op, path), cost);
-              if (wall >= 0) rec.record(keys.measured(op), wall);
+          ? (_op, path, cost, wall, code) => {
+              if (path) keys.modelled(code, cost);
+              if (wall >= 0) keys.measured(code >> 2, wall);
             }
           : undefined,
       });
       statements += r.steps;
     }
   }
-  if (histograms) rec.takeDeltas();
+  if (histograms) {
+    for (const kc of keyCaches.values()) kc.drain(rec);
+    rec.takeDeltas();
+  }
   const sec = (performance.now() - t0) / 1000;
   return { pps: count / sec, sps: statements / sec };
 }

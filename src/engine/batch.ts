@@ -16,6 +16,8 @@ import { programAt, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask } from './protocol.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { HistogramRecorder, initHistograms } from '../report/histograms.js';
+import { CODE_PATHS } from '../exec/executor.js';
+import { OP_NAMES } from '../program/syntax.js';
 
 /** How often a worker ships its histogram deltas with a batch result. */
 export const HIST_SHIP_MS = 2000;
@@ -48,7 +50,7 @@ export class BatchRunner {
     const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, histograms: [], elapsedMs: 0 };
     const hist = this.histograms;
     // histogram keys per policy x statement kind (x path), built once per batch rather than per statement
-    const keys = policies.map((p) => new KeyCache(p.name));
+    const keys = this.keyCaches(policies);
 
     const inject = parseInject(task.inject);
     for (let index = 0; index < task.count; index++) {
@@ -75,9 +77,9 @@ export class BatchRunner {
           // the simulator's own speed is sampled: timing every statement would cost more than it tells
           timeEvery: MEASURE_EVERY,
           onStatement: task.histograms
-            ? (op, path, costNs, wallNs) => {
-                if (path) hist.record(kc.modelled(op, path), costNs);
-                if (wallNs >= 0) hist.record(kc.measured(op), wallNs);
+            ? (_op, path, costNs, wallNs, code) => {
+                if (path) kc.modelled(code, costNs);
+                if (wallNs >= 0) kc.measured(code >> 2, wallNs);
               }
             : undefined,
         });
@@ -101,6 +103,7 @@ export class BatchRunner {
     }
     // encoding every histogram costs tens of ms: ship at most every HIST_SHIP_MS, the rest at the end-of-run flush
     if (performance.now() - this.lastShipMs > HIST_SHIP_MS) {
+      for (const kc of this.keys.values()) kc.drain(hist);
       result.histograms = hist.takeDeltas();
       this.lastShipMs = performance.now();
     }
@@ -116,7 +119,18 @@ export class BatchRunner {
     while (Atomics.load(counter, 0) < task.parties && Date.now() < deadline) Atomics.wait(counter, 0, Atomics.load(counter, 0), 50);
     Atomics.notify(counter, 0);
     this.lastShipMs = performance.now();
+    for (const kc of this.keys.values()) kc.drain(this.histograms);
     return { histograms: this.histograms.takeDeltas() };
+  }
+
+  /** Per-policy value counters, kept across batches until the next shipment. */
+  private readonly keys = new Map<string, KeyCache>();
+  private keyCaches(policies: readonly BypassPolicy[]): KeyCache[] {
+    return policies.map((p) => {
+      let kc = this.keys.get(p.name);
+      if (!kc) this.keys.set(p.name, (kc = new KeyCache(p.name)));
+      return kc;
+    });
   }
 
   private machineFor(task: FuzzTask): Machine {
@@ -176,19 +190,38 @@ function parseInject(spec: string | undefined): Map<string, 'hang' | 'throw'> {
   return out;
 }
 
-/** Histogram keys of one policy, cached so the hot path does no string building. */
+/**
+ * One policy's histogram values, counted per statement code (see
+ * `statementCode`) in plain maps: no key strings on the hot path. `drain`
+ * hands them to the recorder under their real keys.
+ */
 export class KeyCache {
-  private readonly m = new Map<string, Record<string, string>>();
-  private readonly w = new Map<string, string>();
+  private readonly modelledCounts: Array<Map<number, number> | undefined> = [];
+  private readonly measuredCounts: Array<Map<number, number> | undefined> = [];
+
   constructor(private readonly policy: string) {}
-  modelled(op: string, path: string): string {
-    let byPath = this.m.get(op);
-    if (byPath === undefined) this.m.set(op, (byPath = {}));
-    return (byPath[path] ??= `${this.policy}|${op}|${path}|modelled`);
+
+  modelled(code: number, ns: number): void {
+    add((this.modelledCounts[code] ??= new Map()), ns);
   }
-  measured(op: string): string {
-    let key = this.w.get(op);
-    if (key === undefined) this.w.set(op, (key = `${this.policy}|${op}|-|measured`));
-    return key;
+
+  measured(opIndex: number, ns: number): void {
+    add((this.measuredCounts[opIndex] ??= new Map()), ns);
   }
+
+  drain(into: HistogramRecorder): void {
+    this.modelledCounts.forEach((counts, code) => {
+      if (counts?.size) into.addCounts(`${this.policy}|${OP_NAMES[code >> 2]}|${CODE_PATHS[code & 3]}|modelled`, counts);
+    });
+    this.measuredCounts.forEach((counts, op) => {
+      if (counts?.size) into.addCounts(`${this.policy}|${OP_NAMES[op]}|-|measured`, counts);
+    });
+    this.modelledCounts.length = 0;
+    this.measuredCounts.length = 0;
+  }
+}
+
+function add(counts: Map<number, number>, ns: number): void {
+  const v = ns < 1 ? 1 : Math.round(ns);
+  counts.set(v, (counts.get(v) ?? 0) + 1);
 }

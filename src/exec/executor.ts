@@ -32,7 +32,7 @@ export interface RunOptions {
   /** statements a run may execute; more is a `hang` */
   stepBudget?: number;
   /** called after each executed statement with its path, modelled ns and the simulator's own wall-clock ns (-1 when not timed) */
-  onStatement?: (op: string, path: string, costNs: number, wallNs: number) => void;
+  onStatement?: (op: string, path: string, costNs: number, wallNs: number, code: number) => void;
   /** time one statement in this many (timing every one costs more than it tells); default 1 */
   timeEvery?: number;
   /** marks statement outcomes and crash kinds; the model marks its own branches through the machine */
@@ -51,10 +51,16 @@ export const DEFAULT_STEP_BUDGET = 1_000_000;
 const OP_CODE = new Map(OP_NAMES.map((op, i) => [op, i] as const));
 const PATH_CODE: Record<string, number> = { '': 0, direct: 1, bounce: 2, iommu: 3 };
 
-/** A coverage event per (statement kind, path, skipped): numbers, not strings, on the hot path. */
-function statementEvent(op: OpName, path: string, skipped: boolean): number {
-  return 100 + OP_CODE.get(op)! * 16 + (PATH_CODE[path] ?? 0) * 2 + (skipped ? 1 : 0);
+/**
+ * A number per (statement kind, path): `op index * 4 + path index` (path
+ * index: none 0, direct 1, bounce 2, iommu 3). Coverage events and histogram
+ * slots use it, so the hot path builds no strings.
+ */
+export function statementCode(op: OpName, path: string): number {
+  return OP_CODE.get(op)! * 4 + (PATH_CODE[path] ?? 0);
 }
+
+export const CODE_PATHS = ['', 'direct', 'bounce', 'iommu'] as const;
 
 export function runProgram(program: Program, machine: Machine, policy: BypassPolicy, opts: RunOptions = {}): RunResult {
   machine.reset();
@@ -74,9 +80,10 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       const timeThis = timed && i % timeEvery === 0;
       const t0 = timeThis ? performance.now() : 0;
       OPS[s.op](ctx, s);
-      opts.coverage?.hit(statementEvent(s.op, ctx.path, ctx.skipped));
+      const code = statementCode(s.op, ctx.path);
+      opts.coverage?.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
       if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
-      if (timed) opts.onStatement!(s.op, ctx.path, ctx.costNs, timeThis ? (performance.now() - t0) * 1e6 : -1);
+      if (timed) opts.onStatement!(s.op, ctx.path, ctx.costNs, timeThis ? (performance.now() - t0) * 1e6 : -1, code);
     }
     return { verdict: { verdict: 'ok', security: ctx.security }, trace, steps: i };
   } catch (e) {

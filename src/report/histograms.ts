@@ -66,6 +66,13 @@ export class HistogramRecorder {
     counts.set(v, (counts.get(v) ?? 0) + 1);
   }
 
+  /** Adds already-counted values (value -> count) under a key. */
+  addCounts(key: string, counts: ReadonlyMap<number, number>): void {
+    let mine = this.pending.get(key);
+    if (mine === undefined) this.pending.set(key, (mine = new Map()));
+    for (const [v, n] of counts) mine.set(v, (mine.get(v) ?? 0) + n);
+  }
+
   /** Compressed copies of every histogram recorded since the last call; the histograms start over. */
   takeDeltas(): EncodedDelta[] {
     const out: EncodedDelta[] = [];
