@@ -57,6 +57,7 @@ async function fuzzRate(workers: number): Promise<{ pps: number; sps: number; si
     known: new Set(),
     knownEntries: new Map(),
     seedCorpus: [],
+    fileCorpus: [],
     // minimization is measured on its own below; here it would only add noise
     minimize: false,
   });

@@ -5,6 +5,7 @@
  * found a signature the corpus did not have.
  */
 import path from 'node:path';
+import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { Coordinator, DEFAULTS, defaultWorkers, type RunState } from '../engine/coordinator.js';
 import { loadCorpus, prepareDir } from '../engine/corpus-store.js';
@@ -124,6 +125,7 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     known,
     knownEntries,
     seedCorpus: [],
+    fileCorpus: corpus.entries.filter((e) => !e.header.fields.get('replayable')?.startsWith('no')).map((e) => fs.readFileSync(e.file, 'utf8')),
     ...DEFAULTS,
     minimize: argv.minimize !== false,
     costs,

@@ -18,6 +18,8 @@ import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { HistogramRecorder, initHistograms } from '../report/histograms.js';
 import { CODE_PATHS } from '../exec/executor.js';
 import { OP_NAMES } from '../program/syntax.js';
+import type { Program } from '../program/ast.js';
+import { parseCorpusTexts } from './program-source.js';
 
 /** How often a worker ships its histogram deltas with a batch result. */
 export const HIST_SHIP_MS = 2000;
@@ -45,6 +47,7 @@ export class BatchRunner {
     const shared = new SharedCoverage(task.coverage);
     const { fields: watch, beats } = watchViews(task.watch);
     const slot = this.claimSlot(watch);
+    const files = this.fileCorpus(task.fileCorpus);
     const opts: SourceOptions = { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents };
     const inval = machine.cfg.inval;
     const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, histograms: [], elapsedMs: 0 };
@@ -54,7 +57,7 @@ export class BatchRunner {
 
     const inject = parseInject(task.inject);
     for (let index = 0; index < task.count; index++) {
-      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, task.corpus, opts);
+      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, task.corpus, opts, files);
       const newBits = new Set<number>();
       for (let pi = 0; pi < policies.length; pi++) {
         const policy = policies[pi]!;
@@ -121,6 +124,15 @@ export class BatchRunner {
     this.lastShipMs = performance.now();
     for (const kc of this.keys.values()) kc.drain(this.histograms);
     return { histograms: this.histograms.takeDeltas() };
+  }
+
+  private parsedFiles: { texts: readonly string[]; programs: Program[] } | undefined;
+  /** The corpus files, parsed once per run (the coordinator sends the same list every batch). */
+  private fileCorpus(texts: readonly string[]): Program[] {
+    if (this.parsedFiles?.texts.length !== texts.length || this.parsedFiles.texts.some((t, i) => t !== texts[i])) {
+      this.parsedFiles = { texts, programs: parseCorpusTexts(texts) };
+    }
+    return this.parsedFiles.programs;
   }
 
   /** Per-policy value counters, kept across batches until the next shipment. */

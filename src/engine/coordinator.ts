@@ -18,7 +18,7 @@ import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask } from './protocol.js';
 import { WATCH_BYTES, WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
-import { programAt } from './program-source.js';
+import { parseCorpusTexts, programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
 import { writeEntry } from './corpus-store.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
@@ -44,6 +44,8 @@ export interface FuzzConfig {
   minimizeWaitMs: number;
   /** corpus programs to mutate from the start (intents of earlier finds are not kept in files) */
   seedCorpus: Intent[][];
+  /** the corpus directory's programs (v1 text), for statement-level mutation */
+  fileCorpus: string[];
   batchSize: number;
   batchesPerEpoch: number;
   maxIntents: number;
@@ -242,6 +244,7 @@ export class Coordinator {
       maxIntents: cfg.maxIntents,
       longIntents: cfg.longIntents,
       corpus: snapshot,
+      fileCorpus: cfg.fileCorpus,
       coverage: this.coverage.buffer,
       watch: this.watch,
       stepBudget: cfg.stepBudget,
@@ -428,12 +431,12 @@ export class Coordinator {
       }
     }
     if (kind === 'hang') this.state.hangs++;
-    const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, snapshot, {
-      mode: task.mode,
-      machine: task.machine,
-      maxIntents: task.maxIntents,
-      longIntents: task.longIntents,
-    });
+    const src = programAt(
+      { runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index },
+      snapshot,
+      { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents },
+      parseCorpusTexts(task.fileCorpus),
+    );
     const policy = task.policies[policyIndex] ?? task.policies[0]!;
     const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;
     this.recordCrash({

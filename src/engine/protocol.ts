@@ -24,6 +24,8 @@ export interface FuzzTask {
   longIntents: number;
   /** the corpus snapshot of this epoch, for mutation */
   corpus: Intent[][];
+  /** programs of the corpus directory (v1 text), mutated statement by statement in misuse/all modes */
+  fileCorpus: string[];
   /** the shared coverage map (read here, written by the coordinator between epochs) */
   coverage: SharedArrayBuffer;
   /** progress slots: [taskId, index, policy] per worker slot, read when a task hangs */
