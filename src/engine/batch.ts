@@ -24,8 +24,12 @@ import { parseCorpusTexts } from './program-source.js';
 /** How often a worker ships its histogram deltas with a batch result. */
 export const HIST_SHIP_MS = 2000;
 
-/** One statement in this many has its wall-clock time recorded. */
-export const MEASURE_EVERY = 16;
+/**
+ * One statement in this many goes into the histograms (modelled and
+ * measured alike): positions o, o+k, o+2k, ... of each run, with the offset o
+ * varying by program and policy so that no statement position is favoured.
+ */
+export const SAMPLE_EVERY = 32;
 
 /** Per-thread state kept between batches: machines and resolved policies. */
 export class BatchRunner {
@@ -77,12 +81,13 @@ export class BatchRunner {
         const r = runProgram(src.program, machine, policy, {
           stepBudget: task.stepBudget,
           coverage: cov,
-          // the simulator's own speed is sampled: timing every statement would cost more than it tells
-          timeEvery: MEASURE_EVERY,
+          // histograms sample one statement in SAMPLE_EVERY: recording every one would cost more than it tells
+          sampleEvery: SAMPLE_EVERY,
+          sampleOffset: (index * 7 + pi) % SAMPLE_EVERY,
           onStatement: task.histograms
             ? (_op, path, costNs, wallNs, code) => {
                 if (path) kc.modelled(code, costNs);
-                if (wallNs >= 0) kc.measured(code >> 2, wallNs);
+                kc.measured(code >> 2, wallNs);
               }
             : undefined,
         });

@@ -31,10 +31,16 @@ export interface RunOptions {
   trace?: boolean;
   /** statements a run may execute; more is a `hang` */
   stepBudget?: number;
-  /** called after each executed statement with its path, modelled ns and the simulator's own wall-clock ns (-1 when not timed) */
+  /**
+   * Called for the sampled statements (all, or one in `sampleEvery`) with
+   * the statement's path, modelled ns, the simulator's own wall-clock ns and
+   * its numeric code (see `statementCode`).
+   */
   onStatement?: (op: string, path: string, costNs: number, wallNs: number, code: number) => void;
-  /** time one statement in this many (timing every one costs more than it tells); default 1 */
-  timeEvery?: number;
+  /** sample one statement in this many for onStatement (default 1: every statement) */
+  sampleEvery?: number;
+  /** which of the `sampleEvery` positions is sampled, so that runs vary (default 0) */
+  sampleOffset?: number;
   /** marks statement outcomes and crash kinds; the model marks its own branches through the machine */
   coverage?: Coverage;
 }
@@ -68,22 +74,28 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
   const budget = opts.stepBudget ?? DEFAULT_STEP_BUDGET;
   let ctx: ExecContext | undefined;
   const stmts = program.statements;
-  const timed = opts.onStatement !== undefined;
-  const timeEvery = Math.max(1, opts.timeEvery ?? 1);
+  // options read once into locals: the callers' option objects differ in shape, and the loop should not care
+  const onStatement = opts.onStatement;
+  const coverage = opts.coverage;
+  const tracing = opts.trace === true;
+  const sampleEvery = Math.max(1, opts.sampleEvery ?? 1);
+  const sampleOffset = (opts.sampleOffset ?? 0) % sampleEvery;
   let i = 0;
   try {
-    ctx = new ExecContext(machine, new DmaLayer(machine, policy), opts.trace ?? false);
+    ctx = new ExecContext(machine, new DmaLayer(machine, policy), tracing);
     for (; i < stmts.length; i++) {
       if (i >= budget) throw new Crash('hang', 'model', `the run exceeded its step budget of ${budget} statements`);
       const s = stmts[i]!;
       ctx.begin(s);
-      const timeThis = timed && i % timeEvery === 0;
-      const t0 = timeThis ? performance.now() : 0;
+      const sampled = onStatement !== undefined && i % sampleEvery === sampleOffset;
+      const t0 = sampled ? performance.now() : 0;
       OPS[s.op](ctx, s);
-      const code = statementCode(s.op, ctx.path);
-      opts.coverage?.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
-      if (opts.trace) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
-      if (timed) opts.onStatement!(s.op, ctx.path, ctx.costNs, timeThis ? (performance.now() - t0) * 1e6 : -1, code);
+      if (coverage !== undefined || sampled) {
+        const code = statementCode(s.op, ctx.path);
+        coverage?.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
+        if (sampled) onStatement(s.op, ctx.path, ctx.costNs, (performance.now() - t0) * 1e6, code);
+      }
+      if (tracing) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
     }
     return { verdict: { verdict: 'ok', security: ctx.security }, trace, steps: i };
   } catch (e) {
@@ -94,8 +106,8 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
     if (e instanceof Crash) crash = e;
     else if (e instanceof BudgetExceeded) crash = new Crash('hang', 'model', e.message);
     else crash = new Crash('model-panic', 'model', `model panic in ${op}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
-    opts.coverage?.hitName(`${op}:crash:${crash.kind}`);
-    if (opts.trace && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });
+    coverage?.hitName(`${op}:crash:${crash.kind}`);
+    if (tracing && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });
     return {
       verdict: {
         verdict: 'crash',

@@ -30,7 +30,7 @@ export class ReplayHistograms {
   recorder(policy: string): (op: string, path: string, costNs: number, wallNs: number) => void {
     return (op, p, costNs, wallNs) => {
       if (p) this.add(`${policy}|${op}|${p}|modelled`, costNs);
-      if (wallNs >= 0) this.add(`${policy}|${op}|-|measured`, wallNs);
+      this.add(`${policy}|${op}|-|measured`, wallNs);
     };
   }
 
