@@ -36,6 +36,14 @@ export interface SourcedProgram {
   origin: 'generated' | 'mutated';
 }
 
+/** Intent-list arbitraries by maximum length, built once (building one per program costs as much as drawing from it). */
+const arbs = new Map<number, ReturnType<typeof intentsArb>>();
+function cachedIntentsArb(maxIntents: number): ReturnType<typeof intentsArb> {
+  let a = arbs.get(maxIntents);
+  if (!a) arbs.set(maxIntents, (a = intentsArb({ mode: 'legal', maxIntents })));
+  return a;
+}
+
 /** Probability that a program is a mutant when the corpus has entries. */
 const MUTATE_SHARE = 0.5;
 /** Share of misuse-mode programs that are statement-level mutants of corpus files (when there are any). */
@@ -61,7 +69,7 @@ export function programAt(c: ProgramCoords, corpus: readonly (readonly Intent[])
     return { intents, program: buildProgram(intents, gen), origin: 'mutated' };
   }
   const max = rng.chance(LONG_SHARE) ? opts.longIntents : opts.maxIntents;
-  const [intents] = fc.sample(intentsArb({ ...gen, maxIntents: max }), { seed: seed | 0, numRuns: 1 });
+  const [intents] = fc.sample(cachedIntentsArb(max), { seed: seed | 0, numRuns: 1 });
   return { intents: intents!, program: buildProgram(intents!, gen), origin: 'generated' };
 }
 
