@@ -15,7 +15,7 @@ import { Machine } from '../src/machine/machine.js';
 import { builtinPolicy } from '../src/policy/registry.js';
 import { runProgram } from '../src/exec/executor.js';
 import { validateProgram } from '../src/program/validate.js';
-import { loadCorpus } from '../src/engine/corpus-store.js';
+import { loadCorpus, writeEntry } from '../src/engine/corpus-store.js';
 import { MASK_GAMES, paddedMaskGames } from './fixtures/padded-mask-games.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-tools-'));
@@ -183,4 +183,27 @@ test('export finds corpus entries by id and rejects unknown ones', () => {
   assert.equal(badFormat.code, 2);
   assert.match(badFormat.stderr, /--format: expected one of text, json, c, test/);
   void jsonLines;
+});
+
+test('fuzz replaces a stored entry when it finds a smaller repro of the same signature', () => {
+  const scratch = path.join(dir, 'corpus-smaller');
+  fs.mkdirSync(scratch);
+  // store the padded mask games (1,000+ statements) as the entry for its intel-2019 signature
+  const text = paddedMaskGames().replace('machine ram=0-2G,4G-6G', 'machine ram=0-2G,4G-6G policy=intel-2019');
+  const lp = loadProgramText(text, 'padded');
+  const v = runProgram(lp.program, new Machine(lp.config), builtinPolicy('intel-2019')!).verdict;
+  const file = writeEntry(scratch, {
+    signature: v.signature!, kind: v.kind!, blame: v.blame!, policy: 'intel-2019', firstSeen: '2026-01-01T00:00:00Z',
+    originalStatements: lp.program.statements.length, minimizedStatements: lp.program.statements.length,
+    text, statement: v.statementIndex! + 1, message: v.message!,
+  });
+  const before = loadProgramFile(file).program.statements.length;
+  const r = dmafuzz(['fuzz', '--runs', '1024', '--seed', '1', '--mode', 'legal', '--policy', 'intel-2019', '--corpus', scratch, '--out', path.join(dir, 'r-smaller')]);
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  const after = loadProgramFile(file);
+  assert.equal(parseHeader(after.program.header).fields.get('signature'), v.signature);
+  assert.ok(after.program.statements.length < before, `${after.program.statements.length} statements, was ${before}`);
+  assert.match(fs.readFileSync(file, 'utf8'), /^# first-seen: 2026-01-01T00:00:00Z$/m, 'the entry keeps when it was first seen');
+  // and it still reproduces its signature
+  assert.equal(dmafuzz(['regress', scratch]).code, 0);
 });

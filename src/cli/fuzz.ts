@@ -97,14 +97,14 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const corpus = loadCorpus(corpusDir);
   for (const bad of corpus.malformed) process.stderr.write(`dmafuzz: skipping malformed corpus entry ${bad.error}\n`);
   const known = new Set<string>();
-  const knownEntries = new Map<string, { file: string; statements: number }>();
+  const knownEntries = new Map<string, { file: string; statements: number; firstSeen?: string }>();
   const baseCfg = applyMachineWords(DEFAULT_CONFIG, machine);
   const m = new Machine(baseCfg);
   for (const e of corpus.entries) {
     const sig = e.header.fields.get('signature');
     if (sig) {
       known.add(sig);
-      knownEntries.set(sig, { file: e.file, statements: e.loaded.program.statements.length });
+      knownEntries.set(sig, { file: e.file, statements: e.loaded.program.statements.length, firstSeen: e.header.fields.get('first-seen') });
     }
     if (e.header.fields.get('replayable')?.startsWith('no')) continue;
     for (const p of policies) {

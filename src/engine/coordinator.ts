@@ -37,7 +37,7 @@ export interface FuzzConfig {
   /** signatures already in the corpus when the run started */
   known: Set<string>;
   /** single-signature corpus entries from before the run, replaceable by a smaller repro */
-  knownEntries: Map<string, { file: string; statements: number }>;
+  knownEntries: Map<string, { file: string; statements: number; firstSeen?: string }>;
   /** minimize each new crash in a worker (and smaller repros of known ones) */
   minimize: boolean;
   /** how long the end of a run waits for minimizations still running */
@@ -310,15 +310,12 @@ export class Coordinator {
     }
     const before = this.cfg.knownEntries.get(c.signature);
     if (before) {
-      // known from the corpus: only a smaller repro is worth touching the stored entry for
-      if (this.cfg.minimize && c.statements < before.statements) {
-        const entry = this.makeEntry(c, before.file, false);
-        entry.storedStatements = before.statements;
-        this.state.crashes.set(c.signature, entry);
-        this.minimizeInto(entry, c.text, c.policy);
-      } else {
-        this.state.crashes.set(c.signature, this.makeEntry(c, before.file, false));
-      }
+      // known from the corpus: the stored entry stands until a smaller repro turns up
+      const entry = this.makeEntry(c, before.file, false);
+      entry.storedStatements = before.statements;
+      if (before.firstSeen) entry.firstSeen = before.firstSeen;
+      this.state.crashes.set(c.signature, entry);
+      if (this.cfg.minimize && c.statements < before.statements) this.minimizeInto(entry, c.text, c.policy);
       return;
     }
     const isNew = !this.cfg.known.has(c.signature);
