@@ -16,21 +16,12 @@ import { Reg } from '../src/machine/layout.js';
 import { runProgram } from '../src/exec/executor.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { builtinPolicy, BUILTIN_POLICY_NAMES } from '../src/policy/registry.js';
-import { mapUnmapProgramText, mixedProgramText } from './programs.js';
+import { mapUnmapProgramText, mixedProgramText, rng } from './programs.js';
 
 const argIdx = process.argv.indexOf('--programs');
 const RANDOM_PROGRAMS = argIdx >= 0 ? Number(process.argv[argIdx + 1]) : 400;
 const verbose = process.argv.includes('--verbose');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Hashes the live parts of a machine's state. */
 function hashMachine(h: Hash, m: Machine): void {

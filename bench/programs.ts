@@ -10,16 +10,12 @@
  * live and only on a device whose coherent mask is already the smaller one,
  * so the other built-in policies run it to the end as well.
  */
+import { Rng } from '../src/engine/seeds.js';
 
-/** mulberry32: a tiny deterministic generator for the program's shape (sizes, directions). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** mulberry32 (the engine's own generator, src/engine/seeds.ts) as floats in [0, 1), for the programs' shape. */
+export function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next() / 4294967296;
 }
 
 interface Device {
