@@ -37,7 +37,7 @@ export class DmaDebug {
   private readonly v: MachineViews;
 
   constructor(v: MachineViews) {
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
   }
 
   add(dev: number, handle: bigint, bytes: number, phys: number, type: MapType, dir: Direction, nents = 0): number {

@@ -31,7 +31,7 @@ export class Swiotlb {
     this.start = facts.swiotlbStart;
     this.slots = facts.swiotlbSlots;
     this.pageSlots = Math.max(1, cfg.pageBytes / SWIOTLB_SLOT_BYTES);
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
     v.slotOrig.fill(-1);
   }
 

@@ -61,7 +61,7 @@ export class Bus {
     private readonly ramTop: number,
     private readonly costs: CostTable,
   ) {
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
   }
 
   /** Resolves [addr, addr+len) for device `dev` driving `widthBits` address bits. */

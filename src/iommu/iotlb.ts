@@ -11,7 +11,7 @@ export class Iotlb {
   private readonly v: MachineViews;
 
   constructor(v: MachineViews) {
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
   }
 
   /** Entry index holding (domain, iovaPfn), or -1 on a miss. Refreshes LRU on a hit. */

@@ -31,7 +31,7 @@ export class IovaAllocator {
   private readonly stateWords: Uint32Array;
 
   constructor(v: MachineViews) {
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
     assert(v.iovaState.byteOffset % 4 === 0 && v.iovaState.length % 4 === 0, 'IOVA range states not word-aligned');
     this.stateWords = new Uint32Array(v.iovaState.buffer, v.iovaState.byteOffset, v.iovaState.length / 4);
   }

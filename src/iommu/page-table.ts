@@ -24,7 +24,7 @@ export class PageTables {
   private readonly levelWords: Uint32Array;
 
   constructor(v: MachineViews) {
-    this.v = { ...v }; // a fast-mode copy of the views object: see Memory's constructor
+    this.v = v;
     assert(v.ptLevel.byteOffset % 4 === 0 && v.ptLevel.length % 4 === 0, 'page-table levels not word-aligned');
     this.levelWords = new Uint32Array(v.ptLevel.buffer, v.ptLevel.byteOffset, v.ptLevel.length / 4);
   }

@@ -18,11 +18,7 @@ export class Memory {
   private readonly frameWords: Int32Array;
 
   constructor(v: MachineViews, cfg: MachineConfig) {
-    // viewsOver fills its object by computed keys, which leaves it in V8's
-    // dictionary mode: every `v.region` load would be a hash lookup. A spread
-    // copy is a fast-mode object over the same typed arrays (the state is in
-    // the arrays; the object itself never changes).
-    this.v = { ...v };
+    this.v = v; // a fast-properties object: viewsOver makes it one
     this.pageBytes = cfg.pageBytes;
     this.pageShift = Math.log2(cfg.pageBytes);
     this.hashMask = v.pageHashKey.length - 1;
