@@ -12,7 +12,9 @@
  * - minimization of the mask-games crash padded with 1,000 unrelated
  *   statements, beside fast-check's own shrinking of the same failure.
  *
- * Usage: node --import tsx bench/engine.ts [--runs N] (needs `npm run build`).
+ * Usage: npm run build && node dist/bench/engine.js [--runs N]. It runs
+ * compiled, like the workers: under tsx every named closure pays a
+ * `__name` call (esbuild's keepNames), which would tax both sides unevenly.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,8 +30,7 @@ import { ExecContext } from '../src/exec/context.js';
 import { DmaLayer } from '../src/dma/mapping.js';
 import { OPS } from '../src/exec/ops/index.js';
 import type { Statement, OpName, ArgValue, Direction } from '../src/program/ast.js';
-import { HistogramRecorder, initHistograms } from '../src/report/histograms.js';
-import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
+import { bareLoop, type BareLoopJob, type BareLoopResult } from './bare-loop.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
 import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
@@ -43,64 +44,50 @@ function row(name: string, value: string, note = ''): void {
   console.log(`${name.padEnd(58)} ${value.padStart(14)}  ${note}`);
 }
 
-async function fuzzRate(workers: number): Promise<{ pps: number; sps: number; sigs: number }> {
+interface FuzzRun {
+  pps: number;
+  sps: number;
+  statements: number;
+  sigs: number;
+  /** the same programs, for the bare loop */
+  job: (histograms: boolean) => BareLoopJob;
+}
+
+async function fuzzRate(workers: number): Promise<FuzzRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-bench-'));
-  const c = new Coordinator({
+  const cfg = {
     ...DEFAULTS,
     runs: RUNS,
     workers,
     seed: 1,
     policies,
-    mode: 'all',
+    mode: 'all' as const,
     machine: [],
     corpusDir: dir,
-    known: new Set(),
+    known: new Set<string>(),
     knownEntries: new Map(),
     seedCorpus: [],
     fileCorpus: [],
     // minimization is measured on its own below; here it would only add noise
     minimize: false,
-  });
+  };
+  const c = new Coordinator(cfg);
   const t0 = performance.now();
   const s = await c.run();
   const sec = (performance.now() - t0) / 1000;
   fs.rmSync(dir, { recursive: true, force: true });
-  return { pps: s.programs / sec, sps: s.statements / sec, sigs: s.crashes.size };
-}
-
-/** The ceiling: the same kind of programs, generated before timing, run on one thread. */
-async function bareLoop(count: number, histograms: boolean): Promise<{ pps: number; sps: number }> {
-  await initHistograms();
-  const progs = Array.from({ length: count }, (_, i) => programAt({ runSeed: 1, epoch: 0, batch: Math.floor(i / 32), index: i % 32 }, [], { mode: 'all', machine: [], maxIntents: DEFAULTS.maxIntents, longIntents: DEFAULTS.longIntents }).program);
-  const m = new Machine(DEFAULT_CONFIG);
-  const rec = new HistogramRecorder();
-  // the same key cache and sampling the workers use
-  const keyCaches = new Map(BUILTIN_POLICIES.map((p) => [p.name, new KeyCache(p.name)]));
-  let statements = 0;
-  const t0 = performance.now();
-  for (const p of progs) {
-    for (const pol of BUILTIN_POLICIES) {
-      const keys = keyCaches.get(pol.name)!;
-      const r = runProgram(p, m, pol, {
-        sampleEvery: SAMPLE_EVERY,
-        sampleOffset: (statements + pol.name.length) % SAMPLE_EVERY,
-        onStatement: histograms
-          ? (_op, path, cost, wall, code) => {
-              if (path) keys.modelled(code, cost);
-              keys.measured(code >> 2, wall);
-            }
-          : undefined,
-      });
-      statements += r.steps;
-    }
-  }
-  const sec = (performance.now() - t0) / 1000;
-  // shipping (drain + encode) happens every 2 s in a worker, not per 256 programs: outside the clock
-  if (histograms) {
-    for (const kc of keyCaches.values()) kc.drain(rec);
-    rec.takeDeltas();
-  }
-  return { pps: count / sec, sps: statements / sec };
+  const corpora = c.epochCorpusLengths.map((_, e) => [...c.corpusOfEpoch(e)]);
+  const job = (histograms: boolean): BareLoopJob => ({
+    runs: RUNS,
+    seed: cfg.seed,
+    batchSize: cfg.batchSize,
+    batchesPerEpoch: cfg.batchesPerEpoch,
+    source: { mode: cfg.mode, machine: cfg.machine, maxIntents: cfg.maxIntents, longIntents: cfg.longIntents },
+    stepBudget: cfg.stepBudget,
+    corpora,
+    histograms,
+  });
+  return { pps: s.programs / sec, sps: s.statements / sec, statements: s.statements, sigs: s.crashes.size, job };
 }
 
 // ---- the fast-check harness: fc.commands over the same statements -------------------------
@@ -147,20 +134,26 @@ type Cmd = fc.Command<Model, Real>;
 
 class Kmalloc implements Cmd {
   constructor(readonly size: number) {}
-  check = () => true;
+  check(): boolean {
+    return true;
+  }
   run(m: Model, r: Real) {
     const name = `b${m.n++}`;
     r.run(stmt('kmalloc', { size: this.size }, name));
     m.bufs.push(name);
   }
-  toString = () => `kmalloc ${this.size}`;
+  toString(): string {
+    return `kmalloc ${this.size}`;
+  }
 }
 class Map1 implements Cmd {
   constructor(
     readonly pick: number,
     readonly dir: number,
   ) {}
-  check = (m: Readonly<Model>) => m.bufs.some((b) => !m.maps.some((x) => x.buf === b));
+  check(m: Readonly<Model>): boolean {
+    return m.bufs.some((b) => !m.maps.some((x) => x.buf === b));
+  }
   run(m: Model, r: Real) {
     const free = m.bufs.filter((b) => !m.maps.some((x) => x.buf === b));
     const buf = free[this.pick % free.length]!;
@@ -169,55 +162,73 @@ class Map1 implements Cmd {
     r.run(stmt('mapping_error', { dev: 'd0', map: name }));
     m.maps.push({ name, buf, dir: DIRS[this.dir]!, owner: 'device' });
   }
-  toString = () => `map`;
+  toString(): string {
+    return `map`;
+  }
 }
 class DevAccess implements Cmd {
   constructor(
     readonly pick: number,
     readonly seed: number,
   ) {}
-  check = (m: Readonly<Model>) => m.maps.some((x) => x.owner === 'device');
+  check(m: Readonly<Model>): boolean {
+    return m.maps.some((x) => x.owner === 'device');
+  }
   run(m: Model, r: Real) {
     const live = m.maps.filter((x) => x.owner === 'device');
     const x = live[this.pick % live.length]!;
     const write = x.dir !== 'to_device';
     r.run(stmt(write ? 'dev_write' : 'dev_read', { dev: 'd0', handle: x.name, off: 0, len: 64, seed: write ? this.seed : undefined }));
   }
-  toString = () => `dev`;
+  toString(): string {
+    return `dev`;
+  }
 }
 class Sync implements Cmd {
   constructor(readonly pick: number) {}
-  check = (m: Readonly<Model>) => m.maps.length > 0;
+  check(m: Readonly<Model>): boolean {
+    return m.maps.length > 0;
+  }
   run(m: Model, r: Real) {
     const x = m.maps[this.pick % m.maps.length]!;
     const toCpu = x.owner === 'device';
     r.run(stmt(toCpu ? 'sync_for_cpu' : 'sync_for_device', { dev: 'd0', map: x.name }));
     x.owner = toCpu ? 'cpu' : 'device';
   }
-  toString = () => `sync`;
+  toString(): string {
+    return `sync`;
+  }
 }
 class CpuAccess implements Cmd {
   constructor(
     readonly pick: number,
     readonly seed: number,
   ) {}
-  check = (m: Readonly<Model>) => m.bufs.some((b) => !m.maps.some((x) => x.buf === b && x.owner === 'device'));
+  check(m: Readonly<Model>): boolean {
+    return m.bufs.some((b) => !m.maps.some((x) => x.buf === b && x.owner === 'device'));
+  }
   run(m: Model, r: Real) {
     const ok = m.bufs.filter((b) => !m.maps.some((x) => x.buf === b && x.owner === 'device'));
     const b = ok[this.pick % ok.length]!;
     r.run(this.seed % 2 ? stmt('cpu_write', { buf: b, off: 0, len: 64, seed: this.seed }) : stmt('cpu_read', { buf: b, off: 0, len: 64 }));
   }
-  toString = () => `cpu`;
+  toString(): string {
+    return `cpu`;
+  }
 }
 class Unmap implements Cmd {
   constructor(readonly pick: number) {}
-  check = (m: Readonly<Model>) => m.maps.length > 0;
+  check(m: Readonly<Model>): boolean {
+    return m.maps.length > 0;
+  }
   run(m: Model, r: Real) {
     const i = this.pick % m.maps.length;
     r.run(stmt('unmap_single', { dev: 'd0', map: m.maps[i]!.name }));
     m.maps.splice(i, 1);
   }
-  toString = () => `unmap`;
+  toString(): string {
+    return `unmap`;
+  }
 }
 
 const commandArb = fc.commands(
@@ -287,34 +298,45 @@ function minimizeBench(): void {
   row('fast-check shrinking of the same failure', `${(t1 - t0).toFixed(0)} ms`, `${out.numShrinks} shrinks; result ${fcProgram?.length ?? '-'} statements${out.interrupted ? ` (stopped at the ${FC_SHRINK_LIMIT_MS / 1000} s limit)` : ''} (fc.subarray of the padded program)`);
 }
 
+/** Rounds of the fuzz and bare-loop measurements; each ratio is the median of its per-round ratios. */
+const ROUNDS = 3;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   if (args.includes('--minimize-only')) return minimizeBench();
   console.log(`dmafuzz engine bench: node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), ${new Date().toISOString()}`);
-  console.log(`fuzz --runs ${RUNS} --seed 1 --mode all, all six policies, histograms on, minimization off\n`);
-  const one = await fuzzRate(1);
-  const two = await fuzzRate(2);
-  // the bare loops alternate, after a warm-up, and the medians count: single runs are too noisy here
-  await bareLoop(128, true);
-  const bares: Array<{ pps: number; sps: number }> = [];
-  const bareHists: Array<{ pps: number; sps: number }> = [];
-  for (let i = 0; i < 7; i++) {
-    bares.push(await bareLoop(256, false));
-    bareHists.push(await bareLoop(256, true));
+  console.log(`fuzz --runs ${RUNS} --seed 1 --mode all, all six policies, histograms on, minimization off; ${ROUNDS} rounds, medians\n`);
+  const rounds: Array<{ one: FuzzRun; two: FuzzRun; bare: BareLoopResult; bareHist: BareLoopResult }> = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const one = await fuzzRate(1);
+    const two = await fuzzRate(2);
+    // each bare loop starts cold in its own thread, as a fuzz worker does; they alternate with the fuzz runs
+    const bare = await bareLoop(one.job(false));
+    const bareHist = await bareLoop(one.job(true));
+    if (bare.statements !== one.statements || two.statements !== one.statements) throw new Error(`the runs executed different statement counts (${one.statements}, ${two.statements}, bare ${bare.statements}): not the same programs`);
+    rounds.push({ one, two, bare, bareHist });
+    console.log(`round ${r + 1}: 1 worker ${(one.sps / 1000).toFixed(0)}k, 2 workers ${(two.sps / 1000).toFixed(0)}k, bare ${(bare.sps / 1000).toFixed(0)}k, bare+histograms ${(bareHist.sps / 1000).toFixed(0)}k statements/s (${one.statements} statements, ${one.sigs} / ${two.sigs} signatures)`);
   }
-  const median = (xs: Array<{ pps: number; sps: number }>) => xs.sort((a, b) => a.sps - b.sps)[3]!;
-  const bare = median(bares);
-  const bareHist = median(bareHists);
-  const fcRes = fcHarness(600);
-  row('fuzz, 1 worker: programs/s (statements/s)', one.pps.toFixed(0), `(${(one.sps / 1000).toFixed(0)}k statements/s, ${one.sigs} signatures)`);
-  row('fuzz, 2 workers: programs/s (statements/s)', two.pps.toFixed(0), `(${(two.sps / 1000).toFixed(0)}k statements/s, ${two.sigs} signatures)`);
-  row('bare loop, 1 thread, pre-generated: programs/s (statements/s)', bare.pps.toFixed(0), `(${(bare.sps / 1000).toFixed(0)}k statements/s, median of 7)`);
-  row('bare loop with histograms: programs/s', bareHist.pps.toFixed(0), `(${(bareHist.sps / 1000).toFixed(0)}k statements/s, median of 7)`);
-  row('fc.commands + fc.modelRun harness: statements/s', `${(fcRes.sps / 1000).toFixed(0)}k`, '');
+  fcHarness(100); // warm-up
+  const fcRuns = [fcHarness(600), fcHarness(600), fcHarness(600)];
+  const fcSps = median(fcRuns.map((x) => x.sps));
+  const one = median(rounds.map((x) => x.one.sps));
+  const two = median(rounds.map((x) => x.two.sps));
+  console.log('');
+  row('fuzz, 1 worker: statements/s (programs/s)', `${(one / 1000).toFixed(0)}k`, `(${median(rounds.map((x) => x.one.pps)).toFixed(0)} programs/s, ${rounds[0]!.one.sigs} signatures)`);
+  row('fuzz, 2 workers: statements/s (programs/s)', `${(two / 1000).toFixed(0)}k`, `(${median(rounds.map((x) => x.two.pps)).toFixed(0)} programs/s, ${rounds[0]!.two.sigs} signatures)`);
+  row('bare loop over the same programs, 1 thread: statements/s', `${(median(rounds.map((x) => x.bare.sps)) / 1000).toFixed(0)}k`, 'pre-generated, oracles on');
+  row('bare loop with histograms: statements/s', `${(median(rounds.map((x) => x.bareHist.sps)) / 1000).toFixed(0)}k`, '');
+  row('fc.commands + fc.modelRun harness: statements/s', `${(fcSps / 1000).toFixed(0)}k`, 'median of 3 after a warm-up');
   const pass = (ok: boolean) => (ok ? 'PASS' : 'SHORT');
-  const speedup = two.sps / one.sps;
-  const vsBare = one.sps / bare.sps;
-  const vsFc = one.sps / fcRes.sps;
-  const histCost = 1 - bareHist.sps / bare.sps;
+  const speedup = median(rounds.map((x) => x.two.sps / x.one.sps));
+  const vsBare = median(rounds.map((x) => x.one.sps / x.bare.sps));
+  const vsFc = one / fcSps;
+  const histCost = median(rounds.map((x) => 1 - x.bareHist.sps / x.bare.sps));
   console.log('');
   row('2 workers / 1 worker (statements/s)', speedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(speedup >= 1.8)}`);
   row('1 worker / bare loop (statements/s)', (vsBare * 100).toFixed(0) + '%', `target >= 90%: ${pass(vsBare >= 0.9)}`);

@@ -3,11 +3,12 @@
  * minimize), runs it, returns the compact result. Everything it runs lives
  * in src/engine and is importable without a pool.
  */
+import { Piscina } from 'piscina';
 import { BatchRunner } from '../src/engine/batch.js';
 import { minimizeTask } from '../src/engine/minimize-task.js';
-import type { BatchResult, FlushResult, MinimizeOutcome, WorkerTask } from '../src/engine/protocol.js';
+import type { BatchResult, FlushResult, MinimizeOutcome, WorkerSetup, WorkerTask } from '../src/engine/protocol.js';
 
-const runner = new BatchRunner();
+const runner = new BatchRunner(Piscina.workerData as WorkerSetup);
 
 export default function runTask(task: WorkerTask): Promise<BatchResult | MinimizeOutcome | FlushResult> {
   switch (task.kind) {

@@ -13,7 +13,8 @@ import type { BypassPolicy } from '../policy/policy.js';
 import { runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
 import { programAt, type SourceOptions } from './program-source.js';
-import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask } from './protocol.js';
+import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
+import { SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { HistogramRecorder, initHistograms } from '../report/histograms.js';
 import { CODE_PATHS } from '../exec/executor.js';
@@ -22,7 +23,7 @@ import type { Program } from '../program/ast.js';
 import { parseCorpusTexts } from './program-source.js';
 
 /** How often a worker ships its histogram deltas with a batch result. */
-export const HIST_SHIP_MS = 2000;
+export const HIST_SHIP_MS = 10_000;
 
 /**
  * One statement in this many goes into the histograms (modelled and
@@ -42,6 +43,14 @@ export class BatchRunner {
   /** signatures this worker has reported, with the length of the program it reported */
   private readonly reported = new Map<string, number>();
 
+  private readonly corpus = new SharedCorpusReader();
+  /** the corpus directory's programs, parsed once per worker */
+  private readonly files: Program[];
+
+  constructor(setup: WorkerSetup = { fileCorpus: [] }) {
+    this.files = parseCorpusTexts(setup.fileCorpus);
+  }
+
   async run(task: FuzzTask): Promise<BatchResult> {
     const started = performance.now();
     await initHistograms();
@@ -51,7 +60,8 @@ export class BatchRunner {
     const shared = new SharedCoverage(task.coverage);
     const { fields: watch, beats } = watchViews(task.watch);
     const slot = this.claimSlot(watch);
-    const files = this.fileCorpus(task.fileCorpus);
+    const files = this.files;
+    const corpus = this.corpus.entries(task.corpus);
     const opts: SourceOptions = { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents };
     const inval = machine.cfg.inval;
     const result: BatchResult = { taskId: task.taskId, epoch: task.epoch, batch: task.batch, programs: 0, runs: 0, statements: 0, finds: [], crashes: [], security: {}, histograms: [], elapsedMs: 0 };
@@ -61,7 +71,7 @@ export class BatchRunner {
 
     const inject = parseInject(task.inject);
     for (let index = 0; index < task.count; index++) {
-      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, task.corpus, opts, files);
+      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, corpus, opts, files);
       const newBits = new Set<number>();
       for (let pi = 0; pi < policies.length; pi++) {
         const policy = policies[pi]!;
@@ -129,15 +139,6 @@ export class BatchRunner {
     this.lastShipMs = performance.now();
     for (const kc of this.keys.values()) kc.drain(this.histograms);
     return { histograms: this.histograms.takeDeltas() };
-  }
-
-  private parsedFiles: { texts: readonly string[]; programs: Program[] } | undefined;
-  /** The corpus files, parsed once per run (the coordinator sends the same list every batch). */
-  private fileCorpus(texts: readonly string[]): Program[] {
-    if (this.parsedFiles?.texts.length !== texts.length || this.parsedFiles.texts.some((t, i) => t !== texts[i])) {
-      this.parsedFiles = { texts, programs: parseCorpusTexts(texts) };
-    }
-    return this.parsedFiles.programs;
   }
 
   /** Per-policy value counters, kept across batches until the next shipment. */

@@ -16,7 +16,8 @@ import { Piscina } from 'piscina';
 import { SharedCoverage } from '../machine/coverage.js';
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
-import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask } from './protocol.js';
+import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask, WorkerSetup } from './protocol.js';
+import { SharedCorpusWriter, type CorpusSnapshot } from './shared-corpus.js';
 import { WATCH_BYTES, WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { parseCorpusTexts, programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
@@ -120,14 +121,19 @@ export class Coordinator {
   private readonly watch = new SharedArrayBuffer(WATCH_BYTES);
   /** fuzz tasks in flight, by task id, to abort one whose worker stopped beating */
   private readonly running = new Map<number, AbortController>();
+  /** the coverage corpus: intents here, and the same entries in the log the workers read */
   private readonly corpus: Intent[][];
+  private readonly sharedCorpus = new SharedCorpusWriter();
+  /** how many corpus entries each epoch's programs could mutate (its snapshot), by epoch */
+  readonly epochCorpusLengths: number[] = [];
   private pool!: Piscina;
   private nextTaskId = 1;
   private readonly listeners: Array<(e: CrashEntry) => void> = [];
   private readonly pending = new Set<Promise<void>>();
 
   constructor(readonly cfg: FuzzConfig) {
-    this.corpus = [...cfg.seedCorpus];
+    this.corpus = [];
+    for (const intents of cfg.seedCorpus) this.addToCorpus(intents);
     this.state = {
       startedMs: Date.now(),
       programs: 0,
@@ -165,6 +171,7 @@ export class Coordinator {
       maxThreads: cfg.workers,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
+      workerData: { fileCorpus: cfg.fileCorpus } satisfies WorkerSetup,
     });
     this.state.startedMs = Date.now();
     const deadline = cfg.seconds !== undefined ? this.state.startedMs + cfg.seconds * 1000 : Infinity;
@@ -199,7 +206,8 @@ export class Coordinator {
   /** Starts an epoch's batches against the corpus as it is now. */
   private launchEpoch(epoch: number, programsLeft: number): Promise<Array<BatchResult | undefined>> {
     const cfg = this.cfg;
-    const snapshot = this.corpus.slice();
+    const snapshot = this.sharedCorpus.snapshot();
+    this.epochCorpusLengths[epoch] = snapshot.length;
     const tasks: Array<Promise<BatchResult | undefined>> = [];
     for (let batch = 0; batch < cfg.batchesPerEpoch; batch++) {
       const count = Math.min(cfg.batchSize, programsLeft - batch * cfg.batchSize);
@@ -214,7 +222,7 @@ export class Coordinator {
     for (const r of results) {
       if (!r) continue;
       for (const f of r.finds) {
-        if (this.coverage.add(f.bits) > 0) this.corpus.push(f.intents);
+        if (this.coverage.add(f.bits) > 0) this.addToCorpus(f.intents);
       }
     }
     this.state.coverageBits = this.coverage.count();
@@ -229,7 +237,17 @@ export class Coordinator {
     });
   }
 
-  private async runTask(epoch: number, batch: number, count: number, snapshot: Intent[][]): Promise<BatchResult | undefined> {
+  /** The corpus snapshot epoch `epoch` mutated from: with the run's seed, enough to rebuild any of its programs. */
+  corpusOfEpoch(epoch: number): readonly Intent[][] {
+    return this.corpus.slice(0, this.epochCorpusLengths[epoch] ?? 0);
+  }
+
+  private addToCorpus(intents: Intent[]): void {
+    this.corpus.push(intents);
+    this.sharedCorpus.append(intents);
+  }
+
+  private async runTask(epoch: number, batch: number, count: number, snapshot: CorpusSnapshot): Promise<BatchResult | undefined> {
     const cfg = this.cfg;
     const task: FuzzTask = {
       kind: 'fuzz',
@@ -244,7 +262,6 @@ export class Coordinator {
       maxIntents: cfg.maxIntents,
       longIntents: cfg.longIntents,
       corpus: snapshot,
-      fileCorpus: cfg.fileCorpus,
       coverage: this.coverage.buffer,
       watch: this.watch,
       stepBudget: cfg.stepBudget,
@@ -413,7 +430,7 @@ export class Coordinator {
    * replaced the thread; the program it was on becomes a `hang` or
    * `model-panic` crash, rebuilt from its coordinates.
    */
-  private recordWorkerFailure(task: FuzzTask, snapshot: Intent[][], kind: 'hang' | 'model-panic', error: unknown): void {
+  private recordWorkerFailure(task: FuzzTask, snapshot: CorpusSnapshot, kind: 'hang' | 'model-panic', error: unknown): void {
     const { fields: watch } = watchViews(this.watch);
     let index = 0;
     let policyIndex = 0;
@@ -430,9 +447,9 @@ export class Coordinator {
     if (kind === 'hang') this.state.hangs++;
     const src = programAt(
       { runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index },
-      snapshot,
+      this.corpus.slice(0, snapshot.length),
       { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents },
-      parseCorpusTexts(task.fileCorpus),
+      parseCorpusTexts(this.cfg.fileCorpus),
     );
     const policy = task.policies[policyIndex] ?? task.policies[0]!;
     const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;

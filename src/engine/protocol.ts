@@ -5,6 +5,7 @@
  */
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
+import type { CorpusSnapshot } from './shared-corpus.js';
 import type { Blame, SecurityRecord } from '../oracle/verdict.js';
 import type { EncodedDelta } from '../report/histograms.js';
 import type { CostTable } from '../machine/cost.js';
@@ -22,10 +23,8 @@ export interface FuzzTask {
   machine: MachineWord[];
   maxIntents: number;
   longIntents: number;
-  /** the corpus snapshot of this epoch, for mutation */
-  corpus: Intent[][];
-  /** programs of the corpus directory (v1 text), mutated statement by statement in misuse/all modes */
-  fileCorpus: string[];
+  /** the corpus snapshot of this epoch, for mutation (shared, not copied) */
+  corpus: CorpusSnapshot;
   /** the shared coverage map (read here, written by the coordinator between epochs) */
   coverage: SharedArrayBuffer;
   /** progress slots: [taskId, index, policy] per worker slot, read when a task hangs */
@@ -37,6 +36,12 @@ export interface FuzzTask {
   costs?: CostTable;
   /** test hook: "hang:E.B.I" or "throw:E.B.I" makes that program hang or throw in the worker */
   inject?: string;
+}
+
+/** What every worker of a run gets once, as piscina's workerData, rather than with every task. */
+export interface WorkerSetup {
+  /** programs of the corpus directory (v1 text), mutated statement by statement in misuse/all modes */
+  fileCorpus: string[];
 }
 
 export interface FoundCrash {

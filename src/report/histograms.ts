@@ -4,7 +4,7 @@
  * kind x path (what the IOMMU costs against bypass); `measured` is the
  * simulator's own wall-clock ns per policy x statement kind (the engine's
  * speed). Workers record into WebAssembly histograms and ship compressed
- * deltas with every batch; the coordinator decodes and adds them.
+ * deltas every few seconds; the coordinator decodes and adds them.
  */
 import * as hdr from 'hdr-histogram-js';
 
@@ -88,28 +88,35 @@ export class HistogramRecorder {
   }
 }
 
-/** The coordinator side: plain JS histograms, merged with `add`. */
+/**
+ * The coordinator side: plain JS histograms, merged with `add`. Deltas are
+ * only queued when they arrive and decoded when the histograms are first
+ * read (the report): decoding and adding a worker's ~300 deltas takes tens
+ * of ms, and while the coordinator's thread is busy no worker gets its next
+ * batch.
+ */
 export class HistogramSet {
-  readonly hists = new Map<string, hdr.Histogram>();
+  private readonly merged = new Map<string, hdr.Histogram>();
+  private readonly queued: EncodedDelta[] = [];
   /** what the workers said they recorded, to check the merge */
   shippedCount = 0;
 
   addDelta(d: EncodedDelta): void {
-    const decoded = hdr.decodeFromCompressedBase64(d.data);
-    let h = this.hists.get(d.key);
-    if (!h) {
-      h = hdr.build(SETTINGS);
-      this.hists.set(d.key, h);
-    }
-    h.add(decoded);
+    this.queued.push(d);
     this.shippedCount += d.count;
   }
 
+  /** Every histogram by key, with all deltas received so far merged in. */
+  get hists(): ReadonlyMap<string, hdr.Histogram> {
+    for (const d of this.queued.splice(0)) this.addHistogram(d.key, hdr.decodeFromCompressedBase64(d.data));
+    return this.merged;
+  }
+
   addHistogram(key: string, other: hdr.Histogram): void {
-    let h = this.hists.get(key);
+    let h = this.merged.get(key);
     if (!h) {
       h = hdr.build(SETTINGS);
-      this.hists.set(key, h);
+      this.merged.set(key, h);
     }
     h.add(other);
   }

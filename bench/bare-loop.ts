@@ -1,0 +1,97 @@
+/**
+ * The engine bench's ceiling: the programs a fuzz run executed, rebuilt from
+ * their coordinates and the corpus snapshots of their epochs before the
+ * clock starts, then run on one thread with every oracle on (no coverage;
+ * histograms only when asked, to measure what they cost). It runs in a fresh
+ * worker thread, so that it starts as cold as a fuzz worker does: both pay
+ * the JIT's warm-up, and the ratio between them is the engine's own cost.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { programAt, type SourceOptions } from '../src/engine/program-source.js';
+import { Machine } from '../src/machine/machine.js';
+import { DEFAULT_CONFIG } from '../src/machine/config.js';
+import { runProgram } from '../src/exec/executor.js';
+import { BUILTIN_POLICIES } from '../src/policy/registry.js';
+import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
+import { HistogramRecorder, initHistograms } from '../src/report/histograms.js';
+import type { Intent } from '../src/program/generate.js';
+import type { Program } from '../src/program/ast.js';
+
+export interface BareLoopJob {
+  runs: number;
+  seed: number;
+  batchSize: number;
+  batchesPerEpoch: number;
+  source: SourceOptions;
+  stepBudget: number;
+  /** the corpus snapshot of each epoch */
+  corpora: Intent[][][];
+  histograms: boolean;
+}
+
+export interface BareLoopResult {
+  pps: number;
+  sps: number;
+  statements: number;
+}
+
+/** Runs the job in a new thread and resolves with its rate. */
+export function bareLoop(job: BareLoopJob): Promise<BareLoopResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: job });
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+function programsOf(job: BareLoopJob): Program[] {
+  const out: Program[] = [];
+  const perEpoch = job.batchSize * job.batchesPerEpoch;
+  for (let n = 0; n < job.runs; n++) {
+    const epoch = Math.floor(n / perEpoch);
+    const within = n % perEpoch;
+    const coords = { runSeed: job.seed, epoch, batch: Math.floor(within / job.batchSize), index: within % job.batchSize };
+    out.push(programAt(coords, job.corpora[epoch] ?? [], job.source).program);
+  }
+  return out;
+}
+
+async function run(job: BareLoopJob): Promise<BareLoopResult> {
+  await initHistograms();
+  const progs = programsOf(job);
+  const m = new Machine(DEFAULT_CONFIG);
+  const rec = new HistogramRecorder();
+  // the same key cache and sampling the workers use
+  const keyCaches = BUILTIN_POLICIES.map((p) => new KeyCache(p.name));
+  let statements = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < progs.length; i++) {
+    const p = progs[i]!;
+    for (let pi = 0; pi < BUILTIN_POLICIES.length; pi++) {
+      const keys = keyCaches[pi]!;
+      const r = runProgram(p, m, BUILTIN_POLICIES[pi]!, {
+        stepBudget: job.stepBudget,
+        sampleEvery: SAMPLE_EVERY,
+        sampleOffset: (i * 7 + pi) % SAMPLE_EVERY,
+        onStatement: job.histograms
+          ? (_op, path, cost, wall, code) => {
+              if (path) keys.modelled(code, cost);
+              keys.measured(code >> 2, wall);
+            }
+          : undefined,
+      });
+      statements += r.steps;
+    }
+  }
+  const sec = (performance.now() - t0) / 1000;
+  // shipping (drain + encode) happens every few seconds in a worker, not per program: outside the clock
+  if (job.histograms) {
+    for (const kc of keyCaches) kc.drain(rec);
+    rec.takeDeltas();
+  }
+  return { pps: progs.length / sec, sps: statements / sec, statements };
+}
+
+if (!isMainThread && (workerData as BareLoopJob | undefined)?.corpora) {
+  parentPort!.postMessage(await run(workerData as BareLoopJob));
+}
