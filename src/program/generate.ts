@@ -85,6 +85,8 @@ interface GBuf {
   name: string;
   size: number;
   freed: boolean;
+  /** the live mappings that include this buffer, oldest first */
+  maps: GMap[];
 }
 interface GCoh {
   name: string;
@@ -115,6 +117,12 @@ class Builder {
   private readonly bufs: GBuf[] = [];
   private readonly cohs: GCoh[] = [];
   private readonly maps: GMap[] = [];
+  // the live ones, oldest first, kept as the state changes: the same lists a filter over the above
+  // would give, without filtering every list at every step (quadratic in long programs)
+  private readonly boundDevs: GDev[] = [];
+  private readonly liveBufList: GBuf[] = [];
+  private readonly liveCohList: GCoh[] = [];
+  private readonly liveMapList: GMap[] = [];
   private seed = 1;
   private misuseRoll = 0;
 
@@ -158,20 +166,40 @@ class Builder {
     return MISUSES[(it.c + it.a) % MISUSES.length];
   }
 
-  private liveDevs(): GDev[] {
-    return this.devs.filter((d) => d.bound);
+  // the live lists are the builder's own: callers read them and never change them
+  private liveDevs(): readonly GDev[] {
+    return this.boundDevs;
   }
-  private liveBufs(): GBuf[] {
-    return this.bufs.filter((b) => !b.freed);
+  private liveBufs(): readonly GBuf[] {
+    return this.liveBufList;
   }
-  private liveMaps(): GMap[] {
-    return this.maps.filter((m) => m.live);
+  private liveMaps(): readonly GMap[] {
+    return this.liveMapList;
   }
-  private liveCohs(): GCoh[] {
-    return this.cohs.filter((c) => !c.freed);
+  private liveCohs(): readonly GCoh[] {
+    return this.liveCohList;
   }
-  private mapsOf(b: GBuf): GMap[] {
-    return this.maps.filter((m) => m.live && m.bufs.includes(b));
+  private mapsOf(b: GBuf): readonly GMap[] {
+    return b.maps;
+  }
+
+  // ---- state changes (each keeps the live lists)
+
+  private freeBuf(b: GBuf): void {
+    b.freed = true;
+    remove(this.liveBufList, b);
+  }
+
+  private addMap(m: GMap): void {
+    this.maps.push(m);
+    this.liveMapList.push(m);
+    for (const b of m.bufs) b.maps.push(m);
+  }
+
+  private endMap(m: GMap): void {
+    m.live = false;
+    remove(this.liveMapList, m);
+    for (const b of m.bufs) remove(b.maps, m);
   }
 
   // ---- intents
@@ -226,6 +254,7 @@ class Builder {
     const width = [64, 64, 64, 48, 40][it.c % 5]!;
     const dev: GDev = { name, width, nomask, bound: true };
     this.devs.push(dev);
+    this.boundDevs.push(dev);
     this.emit('dev', { width, nomask: nomask || undefined }, name);
     if (nomask) return;
     const bits = Math.min(width, MASKS[it.a % 2]!); // probe sets 32 or 64 bits
@@ -243,8 +272,9 @@ class Builder {
   }
 
   private kmalloc(it: Intent): GBuf {
-    const b: GBuf = { name: `b${this.bufs.length}`, size: SIZES[it.b % SIZES.length]!, freed: false };
+    const b: GBuf = { name: `b${this.bufs.length}`, size: SIZES[it.b % SIZES.length]!, freed: false, maps: [] };
     this.bufs.push(b);
+    this.liveBufList.push(b);
     const zone = it.c % 7 === 3 ? 'dma32' : it.c % 13 === 5 ? 'dma' : undefined;
     this.emit('kmalloc', { size: b.size, zone }, b.name);
     return b;
@@ -256,7 +286,7 @@ class Builder {
     const b = this.pick(candidates, it.a);
     if (!b) return;
     this.emit('kfree', { buf: b.name });
-    b.freed = true;
+    this.freeBuf(b);
   }
 
   private alloc(it: Intent): GCoh | undefined {
@@ -264,6 +294,7 @@ class Builder {
     if (!dev) return undefined;
     const c: GCoh = { name: `c${this.cohs.length}`, dev, size: COHERENT_SIZES[it.b % COHERENT_SIZES.length]!, freed: false };
     this.cohs.push(c);
+    this.liveCohList.push(c);
     this.emit('alloc_coherent', { dev: dev.name, size: c.size }, c.name);
     return c;
   }
@@ -273,6 +304,7 @@ class Builder {
     if (!c || !c.dev.bound) return;
     this.emit('free_coherent', { dev: c.dev.name, buf: c.name });
     c.freed = true;
+    remove(this.liveCohList, c);
   }
 
   /** A single mapping of a live buffer, checked with mapping_error (unless a misuse skips it). */
@@ -290,7 +322,7 @@ class Builder {
     const clash = this.mapsOf(target).some((m) => !(dir === 'to_device' && m.dir === 'to_device') && overlaps(m, target, off, len));
     if (clash) b = this.kmalloc({ ...it, b: it.b + 1 });
     const m: GMap = { name: `m${this.maps.length}`, sg: false, dev, bufs: [b], off: clash ? 0 : off, len: clash ? Math.min(len, b.size) : len, dir, owner: 'device', live: true };
-    this.maps.push(m);
+    this.addMap(m);
     this.emit(it.k % 2 ? 'map_page' : 'map_single', { dev: dev.name, buf: b.name, off: m.off, len: m.len, dir }, m.name);
     if (this.misuse(it) !== 'no-check') this.emit('mapping_error', { dev: dev.name, map: m.name });
     return m;
@@ -307,7 +339,7 @@ class Builder {
     }
     const dir = DIRECTIONS[it.d % 3]!;
     const m: GMap = { name: `s${this.maps.length}`, sg: true, dev, bufs, off: 0, len: bufs[0]!.size, dir, owner: 'device', live: true };
-    this.maps.push(m);
+    this.addMap(m);
     this.emit('map_sg', { dev: dev.name, bufs: bufs.map((b) => b.name), dir }, m.name);
   }
 
@@ -324,7 +356,7 @@ class Builder {
         dir: bug === 'wrong-dir' ? DIRECTIONS[(DIRECTIONS.indexOf(m.dir) + 1) % 3] : undefined,
       });
     }
-    m.live = false;
+    this.endMap(m);
     if (bug === 'double-unmap') this.emit(m.sg ? 'unmap_sg' : 'unmap_single', m.sg ? { dev: m.dev.name, sg: m.name } : { dev: m.dev.name, map: m.name });
     if (bug === 'use-after-unmap') this.deviceTouch(m, it, m.dir === 'to_device' ? false : true);
   }
@@ -425,29 +457,29 @@ class Builder {
       }
     }
     const bug = this.misuse(it);
-    if (bug === 'leak') {
-      m.live = true;
-      return;
-    }
+    // a leak: the mapping stays live, to be found at unbind
+    if (bug === 'leak') return;
     this.unmap(m, it);
     if (dir !== 'to_device') this.emit('cpu_read', { buf: b.name, off: m.off, len });
     if (it.c % 3 === 0 && this.mapsOf(b).length === 0) {
       this.emit('kfree', { buf: b.name });
-      b.freed = true;
+      this.freeBuf(b);
       if (bug === 'raw-after-free') this.emit('dev_write', { dev: m.dev.name, handle: m.name, off: 0, len: 1, seed: 1 });
     }
   }
 
   private teardown(): void {
-    for (const m of this.liveMaps()) this.unmap(m, { k: 0, a: 0, b: 0, c: 0, d: 1 });
-    for (const c of this.liveCohs()) this.freeCoherent({ k: 0, a: this.liveCohs().indexOf(c), b: 0, c: 0, d: 0 });
-    for (const b of this.liveBufs()) {
+    // over copies: each step takes its item off the live list
+    for (const m of [...this.liveMaps()]) this.unmap(m, { k: 0, a: 0, b: 0, c: 0, d: 1 });
+    for (const c of [...this.liveCohs()]) this.freeCoherent({ k: 0, a: this.liveCohs().indexOf(c), b: 0, c: 0, d: 0 });
+    for (const b of [...this.liveBufs()]) {
       this.emit('kfree', { buf: b.name });
-      b.freed = true;
+      this.freeBuf(b);
     }
-    for (const d of this.liveDevs()) {
+    for (const d of [...this.liveDevs()]) {
       this.emit('unbind', { dev: d.name });
       d.bound = false;
+      remove(this.boundDevs, d);
     }
   }
 }
@@ -455,4 +487,10 @@ class Builder {
 function overlaps(m: GMap, b: GBuf, off: number, len: number): boolean {
   if (m.sg) return true;
   return m.bufs[0] === b && m.off < off + len && off < m.off + m.len;
+}
+
+/** Takes x off a list, keeping the order of the rest. */
+function remove<T>(list: T[], x: T): void {
+  const i = list.indexOf(x);
+  if (i >= 0) list.splice(i, 1);
 }
