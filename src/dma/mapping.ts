@@ -12,7 +12,7 @@ import { BYPASS_WINDOW_BASE } from '../machine/config.js';
 import { DEVICES_MAX, Reg } from '../machine/layout.js';
 import { DomainType, IDENTITY_DOMAIN, NO_DOMAIN } from '../iommu/domains.js';
 import { budget, ModelPanic } from '../util/assert.js';
-import type { BypassPolicy, CallKind, DomainChange, DomainKind, Path, PolicyDevice, PolicyFacts } from '../policy/policy.js';
+import type { BypassPolicy, CallKind, DomainChange, Path, PolicyDevice, PolicyFacts } from '../policy/policy.js';
 import { CallOutcome } from './outcome.js';
 import { DmaDirect } from './direct.js';
 import { IommuDma, type Segment } from './iommu-dma.js';
@@ -245,17 +245,19 @@ export class DmaLayer {
     if (before !== after) this.out.domainChange = `domain ${before} -> ${after}`;
   }
 
+  /** What a policy sees of the device: one object, refilled for every question (valid during the call only). */
+  private readonly deviceView: { -readonly [K in keyof PolicyDevice]: PolicyDevice[K] } = { maskBits: 0, coherentBits: 0, domain: 'none', window: false, state: 0 };
+
   private view(dev: number): PolicyDevice {
     const d = this.domainOf(dev);
     const type = this.m.domains.type(d);
-    const domain: DomainKind = d === NO_DOMAIN ? 'none' : type === DomainType.Identity ? 'identity' : 'translated';
-    return {
-      maskBits: this.maskBits(dev),
-      coherentBits: this.coherentBits(dev),
-      domain,
-      window: this.m.domains.hasWindow(d),
-      state: this.m.v.devPolicyState[dev]!,
-    };
+    const v = this.deviceView;
+    v.maskBits = this.maskBits(dev);
+    v.coherentBits = this.coherentBits(dev);
+    v.domain = d === NO_DOMAIN ? 'none' : type === DomainType.Identity ? 'identity' : 'translated';
+    v.window = this.m.domains.hasWindow(d);
+    v.state = this.m.v.devPolicyState[dev]!;
+    return v;
   }
 
   private domainOf(dev: number): number {

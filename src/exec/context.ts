@@ -10,6 +10,7 @@ import type { Statement, SegmentRef } from '../program/ast.js';
 import { BufferState, HandleState } from '../oracle/contract.js';
 import { Crash, defaultBlame, type Blame, type CrashKind, type SecurityRecord } from '../oracle/verdict.js';
 import { ModelPanic } from '../util/assert.js';
+import { bytePoolOf, type BytePool } from './byte-pool.js';
 
 export class ExecContext {
   readonly devices = new Map<string, number>();
@@ -32,12 +33,18 @@ export class ExecContext {
   /** the handle whose history goes into a crash signature */
   subject: HandleState | undefined = undefined;
 
+  /** where the contract's buffer copies come from; the previous run's are released here */
+  readonly bytes: BytePool;
+
   constructor(
     readonly m: Machine,
     readonly layer: DmaLayer,
     /** build trace notes (replay); off when fuzzing */
     readonly tracing = true,
-  ) {}
+  ) {
+    this.bytes = bytePoolOf(m);
+    this.bytes.releaseAll();
+  }
 
   /** Per-statement state starts over. */
   begin(s: Statement): void {
@@ -53,9 +60,10 @@ export class ExecContext {
     return this.stmt.line;
   }
 
-  /** How dma-debug names a device in its reports. */
+  private readonly debugNames: string[] = [];
+  /** How dma-debug names a device in its reports (asked at every unmap and sync: built once per device). */
   debugName(dev: number): string {
-    return `DMA-API: dmafuzz ${this.deviceNames[dev]}`;
+    return (this.debugNames[dev] ??= `DMA-API: dmafuzz ${this.deviceNames[dev]}`);
   }
 
   // ---- name resolution (the validator already checked names and kinds)
@@ -155,10 +163,23 @@ function pathClass(path: string): string {
 
 /**
  * Scratch bytes for one statement's data (a fill, a read-back): reused
- * rather than allocated per statement. Valid until the next call.
+ * rather than allocated per statement, and so is the view of each length
+ * (a subarray per statement was a tenth of what a fuzz worker allocated).
+ * Valid until the next call.
  */
 let scratchBuf = new Uint8Array(4096);
+const scratchViews = new Map<number, Uint8Array>();
+/** distinct lengths whose views are kept (programs use a handful; a hostile one cannot grow the map without bound) */
+const SCRATCH_VIEWS_MAX = 64;
 export function scratch(len: number): Uint8Array {
-  if (scratchBuf.length < len) scratchBuf = new Uint8Array(Math.max(len, scratchBuf.length * 2));
-  return scratchBuf.subarray(0, len);
+  if (scratchBuf.length < len) {
+    scratchBuf = new Uint8Array(Math.max(len, scratchBuf.length * 2));
+    scratchViews.clear();
+  }
+  let v = scratchViews.get(len);
+  if (v === undefined) {
+    if (scratchViews.size >= SCRATCH_VIEWS_MAX) scratchViews.clear();
+    scratchViews.set(len, (v = scratchBuf.subarray(0, len)));
+  }
+  return v;
 }

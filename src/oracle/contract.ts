@@ -62,6 +62,10 @@ export interface Part {
   targetPhys: number;
 }
 
+/** What `partsIn` hands out: one list and its parts, reused (nothing keeps them past the statement). */
+const clippedPool: Part[] = [];
+const clippedLists: Part[][] = [];
+
 export type HandleKind = 'coherent' | 'single' | 'sg';
 export type Owner = 'device' | 'cpu';
 
@@ -135,17 +139,30 @@ export class HandleState {
     this.ownBytes.fill(to === 'device' ? 1 : 0, off, off + len);
   }
 
-  /** The parts of this handle's segment `seg` covering [off, off+len), clipped. */
-  partsIn(seg: number, off: number, len: number): Part[] {
-    const out: Part[] = [];
+  /**
+   * The parts of this handle's segment `seg` covering [off, off+len),
+   * clipped. The list and its parts are reused by the next call (one per
+   * device access): read them, copy what must outlive the statement.
+   */
+  partsIn(seg: number, off: number, len: number): readonly Part[] {
+    const parts = this.segParts[seg] ?? [];
+    let n = 0;
     let pos = 0;
-    for (const p of this.segParts[seg] ?? []) {
+    for (const p of parts) {
       const lo = Math.max(off, pos);
       const hi = Math.min(off + len, pos + p.len);
-      if (lo < hi) out.push({ buf: p.buf, bufOff: p.bufOff + (lo - pos), len: hi - lo, targetPhys: p.targetPhys + (lo - pos) });
+      if (lo < hi) {
+        const c = (clippedPool[n++] ??= { buf: p.buf, bufOff: 0, len: 0, targetPhys: 0 });
+        c.buf = p.buf;
+        c.bufOff = p.bufOff + (lo - pos);
+        c.len = hi - lo;
+        c.targetPhys = p.targetPhys + (lo - pos);
+      }
       pos += p.len;
     }
-    return out;
+    // one list per length, of the first n pooled parts (they are never replaced, only refilled);
+    // a single list cut and regrown each time would be reallocated each time
+    return (clippedLists[n] ??= clippedPool.slice(0, n));
   }
 
   segLen(seg: number): number {

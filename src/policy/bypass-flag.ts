@@ -6,12 +6,12 @@
  * map/unmap/sync, coherent for alloc/free) covers the window's top, decided
  * afresh at every call. Nothing remembers which path created a handle.
  */
-import { NO_CHANGE, maskFor, type BypassPolicy } from './policy.js';
+import { GO_DIRECT, GO_IOMMU, NO_CHANGE, maskFor, type BypassPolicy } from './policy.js';
 
 export const bypassFlagPolicy: BypassPolicy = {
   name: 'bypass-flag',
   description: 'dma_ops_bypass (5.9): one windowed domain for life; direct iff this call\'s mask covers the window',
   probe: () => ({ attach: 'fresh-translated-window' }),
   maskChanged: () => NO_CHANGE,
-  route: (call, dev, facts) => ({ path: maskFor(call, dev) >= facts.windowRequiredMaskBits ? 'direct' : 'iommu' }),
+  route: (call, dev, facts) => (maskFor(call, dev) >= facts.windowRequiredMaskBits ? GO_DIRECT : GO_IOMMU),
 };

@@ -6,7 +6,7 @@
  * IOVA limit) within the committed path. Before the commit the device sits
  * in an empty translated domain, so stray DMA is blocked.
  */
-import { NO_CHANGE, smallerMask, type BypassPolicy } from './policy.js';
+import { GO_DIRECT, GO_IOMMU, NO_CHANGE, smallerMask, type BypassPolicy } from './policy.js';
 
 const UNCOMMITTED = 0;
 const COMMITTED_DIRECT = 1;
@@ -18,9 +18,9 @@ export const commitOnMapPolicy: BypassPolicy = {
   probe: () => ({ attach: 'fresh-translated', state: UNCOMMITTED }),
   maskChanged: () => NO_CHANGE,
   route(call, dev, facts) {
-    if (dev.state === COMMITTED_DIRECT) return { path: 'direct' };
-    if (dev.state === COMMITTED_IOMMU) return { path: 'iommu' };
-    if (call !== 'map' && call !== 'alloc') return { path: 'iommu' };
+    if (dev.state === COMMITTED_DIRECT) return GO_DIRECT;
+    if (dev.state === COMMITTED_IOMMU) return GO_IOMMU;
+    if (call !== 'map' && call !== 'alloc') return GO_IOMMU;
     if (smallerMask(dev) >= facts.requiredMaskBits) return { path: 'direct', attach: 'identity', state: COMMITTED_DIRECT };
     return { path: 'iommu', state: COMMITTED_IOMMU };
   },

@@ -5,7 +5,7 @@
  * direct ops; else translated and iommu ops. It switches both ways whatever
  * is mapped, and every switch to translated attaches a fresh, empty domain.
  */
-import { NO_CHANGE, smallerMask, type BypassPolicy, type DomainChange, type PolicyDevice, type PolicyFacts } from './policy.js';
+import { GO_DIRECT, GO_IOMMU, NO_CHANGE, smallerMask, type BypassPolicy, type DomainChange, type PolicyDevice, type PolicyFacts } from './policy.js';
 
 function decide(dev: PolicyDevice, facts: PolicyFacts): DomainChange {
   const wantIdentity = smallerMask(dev) >= facts.requiredMaskBits;
@@ -18,5 +18,5 @@ export const defaultDomainPolicy: BypassPolicy = {
   description: 'decide at every set_*mask: identity + direct ops, or a fresh translated domain + iommu ops',
   probe: decide,
   maskChanged: decide,
-  route: (_call, dev) => ({ path: dev.domain === 'identity' ? 'direct' : 'iommu' }),
+  route: (_call, dev) => (dev.domain === 'identity' ? GO_DIRECT : GO_IOMMU),
 };

@@ -1,10 +1,10 @@
 /** `direct`: a machine without an IOMMU. dma-direct and swiotlb for everything. */
-import { NO_CHANGE, type BypassPolicy } from './policy.js';
+import { GO_DIRECT, NO_CHANGE, type BypassPolicy } from './policy.js';
 
 export const directPolicy: BypassPolicy = {
   name: 'direct',
   description: 'no IOMMU: dma-direct, bouncing through swiotlb what the mask cannot reach',
   probe: () => ({ attach: 'none' }),
   maskChanged: () => NO_CHANGE,
-  route: () => ({ path: 'direct' }),
+  route: () => GO_DIRECT,
 };

@@ -7,7 +7,7 @@
  * are not migrated. Setting a mask decides nothing (dma_supported is
  * dma_direct_supported).
  */
-import { NO_CHANGE, smallerMask, type BypassPolicy } from './policy.js';
+import { GO_DIRECT, GO_IOMMU, NO_CHANGE, smallerMask, type BypassPolicy } from './policy.js';
 
 export const intel2019Policy: BypassPolicy = {
   name: 'intel-2019',
@@ -15,8 +15,8 @@ export const intel2019Policy: BypassPolicy = {
   probe: () => ({ attach: 'identity' }),
   maskChanged: () => NO_CHANGE,
   route(_call, dev, facts) {
-    if (dev.domain !== 'identity') return { path: 'iommu' };
-    if (smallerMask(dev) >= facts.requiredMaskBits) return { path: 'direct' };
+    if (dev.domain !== 'identity') return GO_IOMMU;
+    if (smallerMask(dev) >= facts.requiredMaskBits) return GO_DIRECT;
     return { path: 'iommu', attach: 'fresh-translated' };
   },
 };

@@ -1,10 +1,10 @@
 /** `iommu`: every device in a translated domain for life; never bypass. */
-import { NO_CHANGE, type BypassPolicy } from './policy.js';
+import { GO_IOMMU, NO_CHANGE, type BypassPolicy } from './policy.js';
 
 export const iommuPolicy: BypassPolicy = {
   name: 'iommu',
   description: 'every device in its own translated domain; every call through the IOMMU',
   probe: () => ({ attach: 'fresh-translated' }),
   maskChanged: () => NO_CHANGE,
-  route: () => ({ path: 'iommu' }),
+  route: () => GO_IOMMU,
 };

@@ -22,7 +22,11 @@ export type DomainKind = 'none' | 'identity' | 'translated';
  */
 export type DomainRequest = 'none' | 'identity' | 'fresh-translated' | 'fresh-translated-window';
 
-/** What a policy sees of a device. Masks are widths in bits (0 = no mask). */
+/**
+ * What a policy sees of a device. Masks are widths in bits (0 = no mask).
+ * Valid during the call only: the layer refills the same object for the next
+ * question, so a policy that wants to remember something keeps `state`.
+ */
 export interface PolicyDevice {
   readonly maskBits: number;
   readonly coherentBits: number;
@@ -76,3 +80,7 @@ export function maskFor(call: CallKind, dev: PolicyDevice): number {
 }
 
 export const NO_CHANGE: DomainChange = Object.freeze({});
+
+/** The two plain answers, shared: a route is asked at every call, and an object per answer is garbage per call. */
+export const GO_DIRECT: Decision = Object.freeze({ path: 'direct' });
+export const GO_IOMMU: Decision = Object.freeze({ path: 'iommu' });

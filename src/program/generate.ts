@@ -108,10 +108,20 @@ interface GMap {
 
 /** The interpreter: intents in, a program out. Pure and deterministic. */
 export function buildProgram(intents: readonly Intent[], opts: GenOptions): Program {
-  return new Builder(opts).run(intents);
+  const b = new ProgramBuilder(opts);
+  // a short intent list (a shrunk one) gets fewer devices, so counterexamples stay small
+  b.probe(Math.min(8, opts.devices ?? 2, Math.max(1, Math.ceil(intents.length / 4))), intents);
+  for (const it of intents) b.step(it);
+  if (opts.teardown ?? true) b.teardown();
+  return b.program();
 }
 
-class Builder {
+/**
+ * The interpreter one intent at a time (what `buildProgram` drives, and what
+ * a fast-check `fc.commands` harness can drive command by command): each
+ * call appends the statements it decides on to `emitted`.
+ */
+export class ProgramBuilder {
   private readonly out: Statement[] = [];
   private readonly devs: GDev[] = [];
   private readonly bufs: GBuf[] = [];
@@ -128,14 +138,18 @@ class Builder {
 
   constructor(private readonly opts: GenOptions) {}
 
-  run(intents: readonly Intent[]): Program {
-    // a short intent list (a shrunk one) gets fewer devices, so counterexamples stay small
-    const ndev = Math.min(8, this.opts.devices ?? 2, Math.max(1, Math.ceil(intents.length / 4)));
-    // probe: devices and their masks (drivers set masks first thing)
+  /** The statements so far, in order. */
+  get emitted(): readonly Statement[] {
+    return this.out;
+  }
+
+  /** The probe: `ndev` devices and their masks (drivers set masks first thing), shaped by the first intents. */
+  probe(ndev: number, intents: readonly Intent[] = []): void {
     for (let i = 0; i < ndev; i++) this.addDevice(intents[i] ?? { k: 0, a: i, b: 0, c: 0, d: 0 });
-    for (const it of intents) this.step(it);
-    if (this.opts.teardown ?? true) this.teardown();
-    // number statements as they print on their own (marker, machine line, statements), so messages point at real lines
+  }
+
+  /** The whole program, its statements numbered as they print on their own (marker, machine line, statements). */
+  program(): Program {
     const machine = this.opts.machine ?? [];
     const first = machine.length > 0 ? 3 : 2;
     this.out.forEach((s, i) => (s.line = first + i));
@@ -204,7 +218,8 @@ class Builder {
 
   // ---- intents
 
-  private step(it: Intent): void {
+  /** One intent: the statements it makes in the current state (none when it does not fit). */
+  step(it: Intent): void {
     switch (kindOf(it.k)) {
       case 'device':
         if (this.devs.length < 8) this.addDevice(it);
@@ -468,7 +483,8 @@ class Builder {
     }
   }
 
-  private teardown(): void {
+  /** What a driver's remove does: unmap, free, unbind whatever is still live. */
+  teardown(): void {
     // over copies: each step takes its item off the live list
     for (const m of [...this.liveMaps()]) this.unmap(m, { k: 0, a: 0, b: 0, c: 0, d: 1 });
     for (const c of [...this.liveCohs()]) this.freeCoherent({ k: 0, a: this.liveCohs().indexOf(c), b: 0, c: 0, d: 0 });

@@ -18,7 +18,7 @@ export function alloc_coherent(ctx: ExecContext, s: Statement): void {
   ctx.checkLayerError('alloc_coherent');
   const phys = ctx.layer.lastPhys;
   // the CPU side exists even when the allocation failed (empty), so that later statements resolve; they are skipped
-  const buf = new BufferState(s.bind!, 'coherent', Math.max(phys, 0), handle === undefined ? 0 : size, new Uint8Array(handle === undefined ? 0 : size), s.line);
+  const buf = new BufferState(s.bind!, 'coherent', Math.max(phys, 0), handle === undefined ? 0 : size, ctx.bytes.takeZeroed(handle === undefined ? 0 : size), s.line);
   ctx.buffers.set(s.bind!, buf);
   if (handle === undefined) {
     h.failed = true;

@@ -84,7 +84,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
     bus.write(bytes);
     let done = 0;
     for (const p of parts) {
-      p.buf.store(p.bufOff, bytes.subarray(done, done + p.len));
+      p.buf.store(p.bufOff, p.len === len ? bytes : bytes.subarray(done, done + p.len));
       if (h.dir !== undefined) h.deviceWrites.push({ buf: p.buf, lo: p.bufOff, hi: p.bufOff + p.len });
       done += p.len;
     }
@@ -95,7 +95,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
   bus.read(got);
   let done = 0;
   for (const p of parts) {
-    const bad = p.buf.firstMismatch(p.bufOff, got.subarray(done, done + p.len));
+    const bad = p.buf.firstMismatch(p.bufOff, p.len === len ? got : got.subarray(done, done + p.len));
     if (bad >= 0) {
       ctx.crash('stale-data', `${what} through ${h.name}: ${describeMismatch(p.bufOff + bad, got[done + bad]!, p.buf.view[p.bufOff + bad]!)} of ${p.buf.name}${landed ? '' : ` (read from ${chunkList(ctx)}, expected ${expectedList(parts)})`}\nafter a legal handover the device sees other bytes than the CPU gave it (${blame} bug).${liedNote}`, blame);
     }
@@ -192,18 +192,17 @@ export function faultLine(d: number, write: boolean, addr: bigint, reason: numbe
 
 function landedWhereExpected(ctx: ExecContext, parts: ReturnType<HandleState['partsIn']>): boolean {
   const bus = ctx.m.bus;
-  // merge expected parts into contiguous runs, as the bus merges its chunks
-  const exp: Array<[number, number]> = [];
-  for (const p of parts) {
-    const last = exp[exp.length - 1];
-    if (last && last[0] + last[1] === p.targetPhys) last[1] += p.len;
-    else exp.push([p.targetPhys, p.len]);
+  // the expected parts merged into contiguous runs (as the bus merges its chunks), compared run by run
+  let chunk = 0;
+  let i = 0;
+  while (i < parts.length) {
+    const start = parts[i]!.targetPhys;
+    let len = parts[i]!.len;
+    for (i++; i < parts.length && start + len === parts[i]!.targetPhys; i++) len += parts[i]!.len;
+    if (chunk >= bus.chunkPhys.length || bus.chunkPhys[chunk] !== start || bus.chunkLen[chunk] !== len) return false;
+    chunk++;
   }
-  if (exp.length !== bus.chunkPhys.length) return false;
-  for (let i = 0; i < exp.length; i++) {
-    if (exp[i]![0] !== bus.chunkPhys[i] || exp[i]![1] !== bus.chunkLen[i]) return false;
-  }
-  return true;
+  return chunk === bus.chunkPhys.length;
 }
 
 function chunkList(ctx: ExecContext): string {

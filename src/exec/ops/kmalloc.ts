@@ -12,7 +12,7 @@ export function kmalloc(ctx: ExecContext, s: Statement): void {
   const phys = ctx.m.pages.alloc(size, zone, ExtentKind.Kmalloc);
   if (phys < 0) throw new Crash('hang', 'model', `kmalloc of ${formatSize(size)} found no free RAM: the program exhausted the simulated memory (budget)`);
   // kmalloc memory holds whatever was there; the contract takes that as the buffer's previous contents
-  const view = new Uint8Array(size);
+  const view = ctx.bytes.take(size);
   ctx.m.mem.read(phys, view);
   ctx.buffers.set(s.bind!, new BufferState(s.bind!, 'kbuf', phys, size, view, s.line));
   if (ctx.tracing) ctx.note = `phys ${hex(phys)}`;

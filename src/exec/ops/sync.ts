@@ -1,6 +1,7 @@
 /** `sync_for_cpu` and `sync_for_device`: ownership handovers of streaming mappings. */
 import type { ExecContext } from '../context.js';
 import type { Direction, Statement } from '../../program/ast.js';
+import type { HandleState } from '../../oracle/contract.js';
 import { checkOwnDevice, discardDeviceWrites, settleCpuWrites } from './lifecycle.js';
 
 function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
@@ -25,16 +26,13 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
   if (h.released) {
     ctx.misuse('sync-after-unmap', `${ctx.debugName(d)}: device driver tries to sync DMA memory it has not allocated [device address=0x${h.handle.toString(16)}]`, `${what} of ${h.name} after it was released at line ${h.releasedLine}`);
   }
-  const ranges = h.kind === 'sg' ? h.segs.map((g) => ({ handle: g.handle, off: 0, len: g.len })) : [{ handle: h.handle, off, len }];
-  for (const r of ranges) {
-    const report = ctx.m.debug.checkSync(d, r.handle, r.off, r.len, dir, forCpu, ctx.debugName(d));
-    if (report) ctx.misuse(report.check, report.message, `${what} of ${h.name} does not match its mapping (line ${h.line})`);
-  }
-  for (const seg of h.kind === 'sg' ? h.segs : [{ handle: h.handle, len }]) {
-    ctx.layer.sync(d, seg.handle, h.kind === 'sg' ? 0 : off, h.kind === 'sg' ? seg.len : len, dir, forCpu);
-    ctx.takeLayerOutcome(h);
-    ctx.checkLayerError(what, h);
-    ctx.checkSamePath(h, what);
+  // every range is checked before any is synced; an sg mapping syncs each returned segment whole
+  if (h.kind === 'sg') {
+    for (const g of h.segs) checkSyncRange(ctx, d, h, what, g.handle, 0, g.len, dir, forCpu);
+    for (const g of h.segs) syncRange(ctx, d, h, what, g.handle, 0, g.len, dir, forCpu);
+  } else {
+    checkSyncRange(ctx, d, h, what, h.handle, off, len, dir, forCpu);
+    syncRange(ctx, d, h, what, h.handle, off, len, dir, forCpu);
   }
   if (forCpu) {
     // another sync_for_cpu copies the bounce slot over the buffer again, CPU writes included
@@ -47,6 +45,18 @@ function sync(ctx: ExecContext, s: Statement, forCpu: boolean): void {
     h.handOver('device', off, len);
   }
   if (ctx.tracing) ctx.note = `ok, ${forCpu ? 'the CPU' : 'the device'} owns ${off === 0 && len >= h.len ? h.name : `${h.name}[${off}..${off + len})`}${ctx.note ? ' ' + ctx.note : ''}`;
+}
+
+function checkSyncRange(ctx: ExecContext, d: number, h: HandleState, what: string, handle: bigint, off: number, len: number, dir: Direction, forCpu: boolean): void {
+  const report = ctx.m.debug.checkSync(d, handle, off, len, dir, forCpu, ctx.debugName(d));
+  if (report) ctx.misuse(report.check, report.message, `${what} of ${h.name} does not match its mapping (line ${h.line})`);
+}
+
+function syncRange(ctx: ExecContext, d: number, h: HandleState, what: string, handle: bigint, off: number, len: number, dir: Direction, forCpu: boolean): void {
+  ctx.layer.sync(d, handle, off, len, dir, forCpu);
+  ctx.takeLayerOutcome(h);
+  ctx.checkLayerError(what, h);
+  ctx.checkSamePath(h, what);
 }
 
 export const sync_for_cpu = (ctx: ExecContext, s: Statement) => sync(ctx, s, true);
