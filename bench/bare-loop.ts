@@ -27,12 +27,16 @@ export interface BareLoopJob {
   /** the corpus snapshot of each epoch */
   corpora: Intent[][][];
   histograms: boolean;
+  /** instead of one cold pass: the histograms' cost, in alternating warm repetitions over the first programs */
+  histogramCost?: { programs: number; reps: number };
 }
 
 export interface BareLoopResult {
   pps: number;
   sps: number;
   statements: number;
+  /** with `histogramCost`: the median over repetitions of 1 - (rate with histograms / rate without) */
+  histogramCost?: number;
 }
 
 /** Runs the job in a new thread and resolves with its rate. */
@@ -59,6 +63,29 @@ function programsOf(job: BareLoopJob): Program[] {
 async function run(job: BareLoopJob): Promise<BareLoopResult> {
   await initHistograms();
   const progs = programsOf(job);
+  if (job.histogramCost) return histogramCost(progs, job, job.histogramCost);
+  return timed(progs, job, job.histograms);
+}
+
+function histogramCost(all: readonly Program[], job: BareLoopJob, how: { programs: number; reps: number }): BareLoopResult {
+  const progs = all.slice(0, how.programs);
+  timed(progs, job, true);
+  timed(progs, job, false);
+  const costs: number[] = [];
+  let last!: BareLoopResult;
+  for (let i = 0; i < how.reps; i++) {
+    // the order alternates too, so that neither side always runs right after the other
+    const a = i % 2 === 0 ? timed(progs, job, false) : undefined;
+    const h = timed(progs, job, true);
+    const b = a ?? timed(progs, job, false);
+    costs.push(1 - h.sps / b.sps);
+    last = b;
+  }
+  costs.sort((x, y) => x - y);
+  return { ...last, histogramCost: costs[Math.floor(costs.length / 2)]! };
+}
+
+function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean): BareLoopResult {
   const m = new Machine(DEFAULT_CONFIG);
   const rec = new HistogramRecorder();
   // the same key cache and sampling the workers use
@@ -73,7 +100,7 @@ async function run(job: BareLoopJob): Promise<BareLoopResult> {
         stepBudget: job.stepBudget,
         sampleEvery: SAMPLE_EVERY,
         sampleOffset: (i * 7 + pi) % SAMPLE_EVERY,
-        onStatement: job.histograms
+        onStatement: histograms
           ? (_op, path, cost, wall, code) => {
               if (path) keys.modelled(code, cost);
               keys.measured(code >> 2, wall);
@@ -85,7 +112,7 @@ async function run(job: BareLoopJob): Promise<BareLoopResult> {
   }
   const sec = (performance.now() - t0) / 1000;
   // shipping (drain + encode) happens every few seconds in a worker, not per program: outside the clock
-  if (job.histograms) {
+  if (histograms) {
     for (const kc of keyCaches) kc.drain(rec);
     rec.takeDeltas();
   }
