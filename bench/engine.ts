@@ -18,6 +18,9 @@
  * `__name` call (esbuild's keepNames), which would tax both sides unevenly.
  */
 import fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -32,6 +35,7 @@ import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
 import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
 
+const execFileP = promisify(execFile);
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 0) || 6144;
 const policies = BUILTIN_POLICIES.map((p) => p.name);
@@ -86,6 +90,33 @@ async function fuzzRate(workers: number): Promise<FuzzRun> {
   return { pps: s.programs / sec, sps: s.statements / sec, statements: s.statements, sigs: s.crashes.size, job };
 }
 
+/**
+ * What two cores of this machine give to two independent 1-worker fuzz
+ * processes running the same programs side by side (the sum of their
+ * statements/s): the ceiling for two workers in one process, which share
+ * V8's garbage-collector and compiler threads besides the machine.
+ */
+async function twoProcesses(): Promise<number> {
+  const one = async (): Promise<number> => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-bench-'));
+    const bin = fileURLToPath(new URL('../../bin/dmafuzz.js', import.meta.url));
+    const args = [bin, 'fuzz', '--runs', String(RUNS), '--seed', '1', '--workers', '1', '--no-minimize', '--json', '--corpus', path.join(dir, 'c'), '--out', path.join(dir, 'r')];
+    try {
+      const { stdout } = await execFileP(process.execPath, args, { maxBuffer: 256 << 20 });
+      return (JSON.parse(stdout) as { statementsPerSecond: number }).statementsPerSecond;
+    } catch (e) {
+      // fuzz exits 1 when it found signatures its (empty) corpus did not have: the expected outcome here
+      const out = (e as { stdout?: string }).stdout;
+      if (out) return (JSON.parse(out) as { statementsPerSecond: number }).statementsPerSecond;
+      throw e;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const [a, b] = await Promise.all([one(), one()]);
+  return a + b;
+}
+
 // ---- minimization against fast-check's shrinking ----------------------------------------
 
 /** fast-check's shrinking of a 1,000-statement list takes minutes; the bench stops it here. */
@@ -135,39 +166,42 @@ async function main(): Promise<void> {
   if (args.includes('--minimize-only')) return minimizeBench();
   console.log(`dmafuzz engine bench: node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), ${new Date().toISOString()}`);
   console.log(`fuzz --runs ${RUNS} --seed 1 --mode all, all six policies, histograms on, minimization off; ${ROUNDS} rounds, medians\n`);
-  const rounds: Array<{ one: FuzzRun; two: FuzzRun; bare: BareLoopResult }> = [];
+  const rounds: Array<{ one: FuzzRun; two: FuzzRun; bare: BareLoopResult; procs: number; fc: number }> = [];
+  // the harnesses warm up first (the bare loops and fuzz runs pay their own warm-up alike)
+  fcHarness(600);
+  toyFcHarness(600);
   for (let r = 0; r < ROUNDS; r++) {
     const one = await fuzzRate(1);
     const two = await fuzzRate(2);
     // each bare loop starts cold in its own thread, as a fuzz worker does; they alternate with the fuzz runs
     const bare = await bareLoop(one.job(false));
+    const procs = await twoProcesses();
+    const fcRate = fcHarness(3000).sps;
     if (bare.statements !== one.statements || two.statements !== one.statements) throw new Error(`the runs executed different statement counts (${one.statements}, ${two.statements}, bare ${bare.statements}): not the same programs`);
-    rounds.push({ one, two, bare });
-    console.log(`round ${r + 1}: 1 worker ${(one.sps / 1000).toFixed(0)}k, 2 workers ${(two.sps / 1000).toFixed(0)}k, bare loop ${(bare.sps / 1000).toFixed(0)}k statements/s; 2w/1w ${(two.sps / one.sps).toFixed(2)}x, 1w/bare ${((one.sps / bare.sps) * 100).toFixed(0)}% (${one.statements} statements, ${one.sigs} / ${two.sigs} signatures)`);
+    rounds.push({ one, two, bare, procs, fc: fcRate });
+    console.log(`round ${r + 1}: 1 worker ${(one.sps / 1000).toFixed(0)}k, 2 workers ${(two.sps / 1000).toFixed(0)}k, bare loop ${(bare.sps / 1000).toFixed(0)}k, two 1-worker processes ${(procs / 1000).toFixed(0)}k statements/s; 2w/1w ${(two.sps / one.sps).toFixed(2)}x, 2 processes/1w ${(procs / one.sps).toFixed(2)}x, fc harness ${(fcRate / 1000).toFixed(0)}k, 2w/fc ${(two.sps / fcRate).toFixed(1)}x, 1w/bare ${((one.sps / bare.sps) * 100).toFixed(0)}% (${one.statements} statements, ${one.sigs} / ${two.sigs} signatures)`);
   }
   // a few percent is below the noise of cold passes: the histograms' cost is measured warm, in alternation
   const hist = await bareLoop({ ...rounds[0]!.one.job(false), histogramCost: { programs: 768, reps: 7 } });
-  // the harnesses warm up first (the bare loops and fuzz runs pay their own warm-up alike)
-  fcHarness(120);
-  toyFcHarness(120);
-  const fcSps = median([fcHarness(600), fcHarness(600), fcHarness(600)].map((x) => x.sps));
-  const toySps = median([toyFcHarness(600), toyFcHarness(600), toyFcHarness(600)].map((x) => x.sps));
+  const fcSps = median(rounds.map((x) => x.fc));
+  const toySps = median([toyFcHarness(3000), toyFcHarness(3000), toyFcHarness(3000)].map((x) => x.sps));
   const one = median(rounds.map((x) => x.one.sps));
   const two = median(rounds.map((x) => x.two.sps));
   console.log('');
   row('fuzz, 1 worker: statements/s (programs/s)', `${(one / 1000).toFixed(0)}k`, `(${median(rounds.map((x) => x.one.pps)).toFixed(0)} programs/s, ${rounds[0]!.one.sigs} signatures)`);
   row('fuzz, 2 workers: statements/s (programs/s)', `${(two / 1000).toFixed(0)}k`, `(${median(rounds.map((x) => x.two.pps)).toFixed(0)} programs/s, ${rounds[0]!.two.sigs} signatures)`);
   row('bare loop over the same programs, 1 thread: statements/s', `${(median(rounds.map((x) => x.bare.sps)) / 1000).toFixed(0)}k`, 'pre-generated, oracles on, cold like a worker');
-  row('fc.commands + fc.modelRun, same statements: statements/s', `${(fcSps / 1000).toFixed(0)}k`, 'the engine\'s intents as commands; median of 3 after a warm-up');
+  row('fc.commands + fc.modelRun, same statements: statements/s', `${(fcSps / 1000).toFixed(0)}k`, 'the engine\'s intents as commands; one run of 3,000 programs per round');
   row('fc.commands + fc.modelRun, toy 64-byte commands: statements/s', `${(toySps / 1000).toFixed(0)}k`, 'a cheaper statement mix: for reference, not compared');
   const pass = (ok: boolean) => (ok ? 'PASS' : 'SHORT');
   const speedup = median(rounds.map((x) => x.two.sps / x.one.sps));
   const vsBare = median(rounds.map((x) => x.one.sps / x.bare.sps));
-  const vsFc = one / fcSps;
-  const engineVsFc = two / fcSps;
+  const vsFc = median(rounds.map((x) => x.one.sps / x.fc));
+  const engineVsFc = median(rounds.map((x) => x.two.sps / x.fc));
   const histCost = hist.histogramCost!;
   console.log('');
   row('2 workers / 1 worker (statements/s)', speedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(speedup >= 1.8)}`);
+  row('two 1-worker processes side by side / 1 worker', median(rounds.map((x) => x.procs / x.one.sps)).toFixed(2) + 'x', 'what the machine itself gives two-way (no target)');
   row('1 worker / bare loop (statements/s)', (vsBare * 100).toFixed(0) + '%', `target >= 90%: ${pass(vsBare >= 0.9)}`);
   row('the engine (2 workers, the default here) / fc.commands harness', engineVsFc.toFixed(1) + 'x', `target >= 3x: ${pass(engineVsFc >= 3)}`);
   row('1 worker / fc.commands harness (statements/s)', vsFc.toFixed(1) + 'x', 'the same, per thread');
