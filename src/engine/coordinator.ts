@@ -276,7 +276,7 @@ export class Coordinator {
       this.absorb(r);
       return r;
     } catch (e) {
-      this.recordWorkerFailure(task, snapshot, abort.signal.aborted ? 'hang' : 'model-panic', e);
+      this.recordWorkerFailure(task, abort.signal.aborted ? 'hang' : 'model-panic', e);
       return undefined;
     } finally {
       this.running.delete(task.taskId);
@@ -430,7 +430,7 @@ export class Coordinator {
    * replaced the thread; the program it was on becomes a `hang` or
    * `model-panic` crash, rebuilt from its coordinates.
    */
-  private recordWorkerFailure(task: FuzzTask, snapshot: CorpusSnapshot, kind: 'hang' | 'model-panic', error: unknown): void {
+  private recordWorkerFailure(task: FuzzTask, kind: 'hang' | 'model-panic', error: unknown): void {
     const { fields: watch } = watchViews(this.watch);
     let index = 0;
     let policyIndex = 0;
@@ -447,7 +447,7 @@ export class Coordinator {
     if (kind === 'hang') this.state.hangs++;
     const src = programAt(
       { runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index },
-      this.corpus.slice(0, snapshot.length),
+      this.corpusOfEpoch(task.epoch),
       { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents },
       parseCorpusTexts(this.cfg.fileCorpus),
     );
