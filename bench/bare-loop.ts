@@ -25,7 +25,7 @@ export interface BareLoopJob {
   source: SourceOptions;
   stepBudget: number;
   /** the corpus snapshot of each epoch */
-  corpora: Intent[][][];
+  corpora: (readonly (readonly Intent[])[])[];
   histograms: boolean;
   /** instead of one cold pass: the histograms' cost, in alternating warm repetitions over the first programs */
   histogramCost?: { programs: number; reps: number };

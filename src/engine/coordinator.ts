@@ -17,7 +17,7 @@ import { SharedCoverage } from '../machine/coverage.js';
 import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask, WorkerSetup } from './protocol.js';
-import { SharedCorpusWriter, type CorpusSnapshot } from './shared-corpus.js';
+import { SharedCorpusReader, SharedCorpusWriter, type CorpusSnapshot } from './shared-corpus.js';
 import { WATCH_BYTES, WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { parseCorpusTexts, programAt } from './program-source.js';
 import { printProgram } from '../program/print.js';
@@ -121,9 +121,10 @@ export class Coordinator {
   private readonly watch = new SharedArrayBuffer(WATCH_BYTES);
   /** fuzz tasks in flight, by task id, to abort one whose worker stopped beating */
   private readonly running = new Map<number, AbortController>();
-  /** the coverage corpus: intents here, and the same entries in the log the workers read */
-  private readonly corpus: Intent[][];
+  /** the coverage corpus, in the log the workers read (the only copy) */
   private readonly sharedCorpus = new SharedCorpusWriter();
+  /** decodes it here when a program must be rebuilt (a failed batch, the bench) */
+  private readonly corpusReader = new SharedCorpusReader();
   /** how many corpus entries each epoch's programs could mutate (its snapshot), by epoch */
   readonly epochCorpusLengths: number[] = [];
   private pool!: Piscina;
@@ -132,15 +133,14 @@ export class Coordinator {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(readonly cfg: FuzzConfig) {
-    this.corpus = [];
-    for (const intents of cfg.seedCorpus) this.addToCorpus(intents);
+    for (const intents of cfg.seedCorpus) this.sharedCorpus.append(intents);
     this.state = {
       startedMs: Date.now(),
       programs: 0,
       runs: 0,
       statements: 0,
       coverageBits: 0,
-      corpusSize: this.corpus.length,
+      corpusSize: this.sharedCorpus.length,
       crashes: new Map(),
       security: {},
       workersAlive: 0,
@@ -222,11 +222,11 @@ export class Coordinator {
     for (const r of results) {
       if (!r) continue;
       for (const f of r.finds) {
-        if (this.coverage.add(f.bits) > 0) this.addToCorpus(f.intents);
+        if (this.coverage.add(f.bits) > 0) this.sharedCorpus.append(f.intents);
       }
     }
     this.state.coverageBits = this.coverage.count();
-    this.state.corpusSize = this.corpus.length;
+    this.state.corpusSize = this.sharedCorpus.length;
     this.state.workersAlive = this.pool.threads.length;
     this.state.timeline.push({
       t: (Date.now() - this.state.startedMs) / 1000,
@@ -238,13 +238,8 @@ export class Coordinator {
   }
 
   /** The corpus snapshot epoch `epoch` mutated from: with the run's seed, enough to rebuild any of its programs. */
-  corpusOfEpoch(epoch: number): readonly Intent[][] {
-    return this.corpus.slice(0, this.epochCorpusLengths[epoch] ?? 0);
-  }
-
-  private addToCorpus(intents: Intent[]): void {
-    this.corpus.push(intents);
-    this.sharedCorpus.append(intents);
+  corpusOfEpoch(epoch: number): readonly (readonly Intent[])[] {
+    return this.corpusReader.entries({ ...this.sharedCorpus.snapshot(), length: this.epochCorpusLengths[epoch] ?? 0 });
   }
 
   private async runTask(epoch: number, batch: number, count: number, snapshot: CorpusSnapshot): Promise<BatchResult | undefined> {
