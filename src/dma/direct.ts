@@ -13,6 +13,7 @@ import { bitMask, fitsMask, hex, sumAbove } from '../util/numbers.js';
 import { SWIOTLB_SLOT_BYTES } from '../machine/config.js';
 import type { CallOutcome } from './outcome.js';
 import { DMA_MAPPING_ERROR } from './debug.js';
+import { Ev, mark } from '../machine/events.js';
 
 export class DmaDirect {
   constructor(
@@ -63,6 +64,7 @@ export class DmaDirect {
     if (sw.contains(phys)) {
       this.out.path = 'bounce';
       if (sw.mappedBytes(phys) < 0) {
+        mark(this.m.v, Ev.DirectHandleMismatch);
         this.out.layerError = `dma-direct: unmap of ${hex(handle)}: inside the swiotlb pool but no bounce mapping starts there`;
         return;
       }
@@ -84,6 +86,7 @@ export class DmaDirect {
     }
     this.out.path = 'bounce';
     if (sw.origOf(phys) < 0) {
+      mark(this.m.v, Ev.DirectHandleMismatch);
       this.out.layerError = `dma-direct: sync of ${hex(handle)}: inside the swiotlb pool but not a live bounce mapping`;
       return;
     }
@@ -123,6 +126,7 @@ export class DmaDirect {
     this.out.costNs += this.m.costs.directUnmapNs;
     const phys = handle - offset;
     if (phys !== BigInt(cpuPhys)) {
+      mark(this.m.v, Ev.DirectHandleMismatch);
       this.out.layerError = `dma-direct: free_coherent of handle ${hex(handle)}: it does not translate back to the buffer (${hex(phys < 0n ? phys + (1n << 64n) : phys)} is not its physical address ${hex(cpuPhys)}); the handle came from another path`;
       return;
     }
@@ -135,6 +139,7 @@ export class DmaDirect {
     const phys = offset === 0n ? handle : handle - offset;
     if (phys < 0n || sumAbove(phys, len, this.m.facts.ramTop) || !this.m.mem.isRam(Number(phys), Math.max(1, len))) {
       this.out.path = 'direct';
+      mark(this.m.v, Ev.DirectHandleMismatch);
       this.out.layerError = `dma-direct: ${what} of ${hex(handle)}: not an address dma-direct hands out (no RAM at ${phys < 0n ? 'a negative physical address' : hex(phys)}); the handle came from another path`;
       return -1;
     }

@@ -16,6 +16,7 @@ import { roundUpPow2 } from '../iommu/iova.js';
 import { hex } from '../util/numbers.js';
 import type { CallOutcome } from './outcome.js';
 import { DMA_MAPPING_ERROR } from './debug.js';
+import { Ev, mark } from '../machine/events.js';
 
 const PAGES_BELOW_4G = 2 ** 32 / IOMMU_PAGE_BYTES;
 const IOVA_LIMIT_BIG = 1n << BigInt(IOVA_WIDTH_BITS);
@@ -53,6 +54,7 @@ export class IommuDma {
     }
     const tables = this.m.tables.map(this.m.domains.root(domain), iovaPfn, Math.floor(phys / IOMMU_PAGE_BYTES), permFor(dir), npages);
     this.out.costNs += c.ptInstallFirstNs + (npages - 1) * c.ptInstallNextNs + tables * c.ptTableAllocNs;
+    if (tables > 0) mark(this.m.v, Ev.PageTableAlloc);
     return BigInt(iovaPfn * IOMMU_PAGE_BYTES + pageOff);
   }
 
@@ -64,6 +66,7 @@ export class IommuDma {
     this.out.costNs += c.iommuCallNs;
     const range = this.findRange(domain, handle);
     if (range < 0 || this.m.iova.state(range) !== 1 /* Allocated */) {
+      mark(this.m.v, Ev.IommuUnmatched);
       this.out.layerError = `DMAR: ${what}: driver unmaps unmatched page at PFN ${hex(handle / BigInt(IOMMU_PAGE_BYTES))}: ${hex(handle)} is not an IOVA this domain handed out`;
       return false;
     }
@@ -74,9 +77,11 @@ export class IommuDma {
     if (this.m.cfg.inval === 'strict') {
       this.m.iotlb.invalidateRange(domain, lo, npages);
       this.m.iova.free(domain, range);
+      mark(this.m.v, Ev.StrictInvalidate);
       this.out.costNs += c.iotlbInvalNs + Math.max(0, cleared - 1) * c.iotlbInvalPerPageNs + c.iovaFreeNs;
     } else {
       this.m.iova.queue(domain, range);
+      mark(this.m.v, Ev.LazyQueue);
       this.out.costNs += c.fqEnqueueNs;
       if (this.m.domains.queued(domain) >= this.m.cfg.fq) {
         this.m.domains.flush(domain);
@@ -111,11 +116,14 @@ export class IommuDma {
       const npages = Math.ceil((pageOff + e.len) / IOMMU_PAGE_BYTES);
       const tables = this.m.tables.map(root, pfn, Math.floor(e.phys / IOMMU_PAGE_BYTES), permFor(dir), npages);
       this.out.costNs += c.ptInstallFirstNs + (npages - 1) * c.ptInstallNextNs + tables * c.ptTableAllocNs;
+      if (tables > 0) mark(this.m.v, Ev.PageTableAlloc);
       const handle = BigInt(pfn * IOMMU_PAGE_BYTES + pageOff);
       const last = segs[segs.length - 1];
       const contiguous = last && last.handle + BigInt(last.len) === handle && last.len + e.len <= MAX_SEGMENT_BYTES;
-      if (last && contiguous) last.len += e.len;
-      else segs.push({ handle, len: e.len });
+      if (last && contiguous) {
+        last.len += e.len;
+        mark(this.m.v, Ev.SgMerged);
+      } else segs.push({ handle, len: e.len });
       pfn += npages;
     }
     return segs;
@@ -146,7 +154,10 @@ export class IommuDma {
     this.out.path = 'iommu';
     if (!this.translated(domain)) return;
     const range = this.findRange(domain, handle);
-    if (range < 0) this.out.layerError = `DMAR: sync of ${hex(handle)}: not an IOVA this domain handed out`;
+    if (range < 0) {
+      mark(this.m.v, Ev.IommuUnmatched);
+      this.out.layerError = `DMAR: sync of ${hex(handle)}: not an IOVA this domain handed out`;
+    }
   }
 
   /** find_iova for the page of a handle: the IOVA range holding it, or -1. */
@@ -163,11 +174,18 @@ export class IommuDma {
   private allocIova(domain: number, npages: number, maskBits: number): number {
     const size = roundUpPow2(npages);
     const limitPfn = Math.floor(2 ** Math.min(maskBits, IOVA_WIDTH_BITS) / IOMMU_PAGE_BYTES) - 1;
+    const v = this.m.v;
     if (limitPfn >= PAGES_BELOW_4G) {
       const low = this.m.iova.alloc(domain, size, PAGES_BELOW_4G - 1);
-      if (low >= 0) return low;
+      if (low >= 0) {
+        mark(v, Ev.IovaBelow4G);
+        return low;
+      }
     }
-    return this.m.iova.alloc(domain, size, limitPfn);
+    const pfn = this.m.iova.alloc(domain, size, limitPfn);
+    if (pfn < 0) mark(v, Ev.IovaExhausted);
+    else if (limitPfn >= PAGES_BELOW_4G) mark(v, Ev.IovaFallbackAbove4G);
+    return pfn;
   }
 
   private translated(domain: number): boolean {

@@ -17,6 +17,7 @@ import { CallOutcome } from './outcome.js';
 import { DmaDirect } from './direct.js';
 import { IommuDma, type Segment } from './iommu-dma.js';
 import { DMA_MAPPING_ERROR } from './debug.js';
+import { Ev, mark } from '../machine/events.js';
 
 export const EIO = -5;
 /** Masks below this cannot reach the top of ZONE_DMA (x86 zone_dma_bits = 24). */
@@ -242,7 +243,10 @@ export class DmaLayer {
         throw new ModelPanic(`policy '${this.policy.name}' asked for unknown domain '${String(change.attach)}'`);
     }
     const after = this.domainName(dev);
-    if (before !== after) this.out.domainChange = `domain ${before} -> ${after}`;
+    if (before !== after) {
+      mark(this.m.v, Ev.DomainChange);
+      this.out.domainChange = `domain ${before} -> ${after}`;
+    }
   }
 
   /** What a policy sees of the device: one object, refilled for every question (valid during the call only). */

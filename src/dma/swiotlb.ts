@@ -12,6 +12,7 @@ import { SWIOTLB_SEGMENT_SLOTS, SWIOTLB_SLOT_BYTES, type MachineConfig, type Mac
 import { Reg, type MachineViews } from '../machine/layout.js';
 import type { Memory } from '../machine/memory.js';
 import { assert } from '../util/assert.js';
+import { Ev, mark } from '../machine/events.js';
 
 export const SWIOTLB_MAX_MAPPING_BYTES = SWIOTLB_SLOT_BYTES * SWIOTLB_SEGMENT_SLOTS;
 
@@ -56,10 +57,11 @@ export class Swiotlb {
     // a zero-length bounce is refused: a mapping's first slot records its (non-zero) size
     if (bytes <= 0) return -1;
     const need = Math.ceil(bytes / SWIOTLB_SLOT_BYTES);
-    if (need > SWIOTLB_SEGMENT_SLOTS || need > this.slots - this.usedSlots()) return -1;
+    if (need > SWIOTLB_SEGMENT_SLOTS || need > this.slots - this.usedSlots()) return this.full();
     const first = this.findFree(need, bytes >= this.cfg.pageBytes ? this.pageSlots : 1);
-    if (first < 0) return -1;
+    if (first < 0) return this.full();
     const v = this.v;
+    mark(v, Ev.Bounce);
     for (let i = 0; i < need; i++) v.slotOrig[first + i] = orig + i * SWIOTLB_SLOT_BYTES;
     v.slotMapBytes[first] = bytes;
     v.regs[Reg.slotUsed] = this.usedSlots() + need;
@@ -67,7 +69,7 @@ export class Swiotlb {
     v.regs[Reg.slotDirtyLo] = Math.min(v.regs[Reg.slotDirtyLo]!, first);
     v.regs[Reg.slotDirtyHi] = Math.max(v.regs[Reg.slotDirtyHi]!, first + need);
     const bounce = this.start + first * SWIOTLB_SLOT_BYTES;
-    if (dir !== 'from_device' || this.cfg.swiotlbMapCopy === 'always') this.mem.copy(bounce, orig, bytes);
+    if (dir !== 'from_device' || this.cfg.swiotlbMapCopy === 'always') this.copy(bounce, orig, bytes);
     return bounce;
   }
 
@@ -89,13 +91,13 @@ export class Swiotlb {
   /** sync_single_for_device on [bounce, bounce+bytes): orig -> bounce for to_device/bidirectional. */
   syncForDevice(bounce: number, bytes: number, dir: Direction): void {
     if (dir === 'from_device') return;
-    this.mem.copy(bounce, this.origOrDie(bounce), bytes);
+    this.copy(bounce, this.origOrDie(bounce), bytes);
   }
 
   /** sync_single_for_cpu: bounce -> orig for from_device/bidirectional. */
   syncForCpu(bounce: number, bytes: number, dir: Direction): void {
     if (dir === 'to_device') return;
-    this.mem.copy(this.origOrDie(bounce), bounce, bytes);
+    this.copy(this.origOrDie(bounce), bounce, bytes);
   }
 
   /** swiotlb_tbl_unmap_single: the final copy back, then the slots are free again. */
@@ -126,6 +128,16 @@ export class Swiotlb {
 
   private slotOf(phys: number): number {
     return this.contains(phys) ? Math.floor((phys - this.start) / SWIOTLB_SLOT_BYTES) : -1;
+  }
+
+  private copy(dst: number, src: number, bytes: number): void {
+    mark(this.v, Ev.BounceCopy);
+    this.mem.copy(dst, src, bytes);
+  }
+
+  private full(): number {
+    mark(this.v, Ev.SwiotlbFull);
+    return -1;
   }
 
   private origOrDie(bounce: number): number {

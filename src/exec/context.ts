@@ -11,6 +11,7 @@ import { BufferState, HandleState } from '../oracle/contract.js';
 import { Crash, defaultBlame, type Blame, type CrashKind, type SecurityRecord } from '../oracle/verdict.js';
 import { ModelPanic } from '../util/assert.js';
 import { bytePoolOf, type BytePool } from './byte-pool.js';
+import { Ev, mark } from '../machine/events.js';
 
 export class ExecContext {
   readonly devices = new Map<string, number>();
@@ -112,7 +113,11 @@ export class ExecContext {
     this.costNs += out.costNs;
     if (out.path !== 'none') {
       this.path = out.path;
-      h?.note(out.path);
+      if (h) {
+        const before = h.history.length;
+        h.note(out.path);
+        if (before > 0 && h.history.length > before) mark(this.m.v, Ev.PathSwitch);
+      }
     }
     if (out.domainChange) this.note += `${this.note ? ' ' : ''}(${out.domainChange})`;
   }

@@ -15,6 +15,7 @@ import { Crash, type SecurityRecord, type Verdict } from '../oracle/verdict.js';
 import { makeSignature } from '../oracle/signature.js';
 import { BudgetExceeded } from '../util/assert.js';
 import type { Coverage } from '../machine/coverage.js';
+import { takeEvents } from '../machine/events.js';
 
 export interface TraceEntry {
   index: number;
@@ -92,7 +93,11 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       OPS[s.op](ctx, s);
       if (coverage !== undefined || sampled) {
         const code = statementCode(s.op, ctx.path);
-        coverage?.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
+        if (coverage !== undefined) {
+          coverage.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
+          const events = takeEvents(machine.v);
+          if (events !== 0) coverage.hitEvents(events);
+        }
         if (sampled) onStatement(s.op, ctx.path, ctx.costNs, (performance.now() - t0) * 1e6, code);
       }
       if (tracing) trace.push({ index: i, line: s.line, note: ctx.note, path: ctx.path, costNs: ctx.costNs });
@@ -106,7 +111,12 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
     if (e instanceof Crash) crash = e;
     else if (e instanceof BudgetExceeded) crash = new Crash('hang', 'model', e.message);
     else crash = new Crash('model-panic', 'model', `model panic in ${op}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
-    coverage?.hitName(`${op}:crash:${crash.kind}`);
+    if (coverage !== undefined) {
+      // what the failing statement's model did before the check fired
+      const events = takeEvents(machine.v);
+      if (events !== 0) coverage.hitEvents(events);
+      coverage.hitName(`${op}:crash:${crash.kind}`);
+    }
     if (tracing && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });
     return {
       verdict: {

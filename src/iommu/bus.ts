@@ -14,6 +14,7 @@ import { DomainType, NO_DOMAIN, type Domains } from './domains.js';
 import type { Iotlb } from './iotlb.js';
 import { IOMMU_PAGE_BYTES, IOVA_WIDTH_BITS, PERM_READ, PERM_WRITE, type PageTables } from './page-table.js';
 import type { CostTable } from '../machine/cost.js';
+import { Ev, mark } from '../machine/events.js';
 
 export enum AccessStatus {
   Ok = 0,
@@ -157,8 +158,12 @@ export class Bus {
       if (hit >= 0) {
         pfn = this.iotlb.pfnAt(hit);
         perm = this.iotlb.permAt(hit);
-        if (this.tables.walk(root, iovaPfn) === 0) this.usedStaleEntry = true;
+        if (this.tables.walk(root, iovaPfn) === 0) {
+          this.usedStaleEntry = true;
+          mark(this.v, Ev.StaleIotlbHit);
+        }
       } else {
+        mark(this.v, Ev.IotlbMiss);
         const entry = this.tables.walk(root, iovaPfn);
         this.costNs += this.costs.iotlbMissNs + (this.tables.lastWalkLevels - 1) * this.costs.walkLevelNs;
         perm = entry & 3;
@@ -191,6 +196,7 @@ export class Bus {
     v.faultWrite[i] = write ? 1 : 0;
     v.faultReason[i] = reason;
     v.regs[Reg.faultCount] = n + 1;
+    mark(v, reason === 4 ? Ev.Fault4 : reason === 5 ? Ev.Fault5 : Ev.Fault6);
     this.faultReason = reason;
     this.faultAddr = addr;
     this.chunks = 0;

@@ -12,6 +12,7 @@ import { assert, budget } from '../util/assert.js';
 import type { PageTables } from './page-table.js';
 import type { Iotlb } from './iotlb.js';
 import type { IovaAllocator } from './iova.js';
+import { Ev, mark } from '../machine/events.js';
 
 export enum DomainType {
   Free = 0,
@@ -92,6 +93,7 @@ export class Domains {
 
   /** Lazy-mode flush of one domain: one domain-wide IOTLB invalidation, then the queued IOVAs are free. */
   flush(d: number): number {
+    mark(this.v, Ev.LazyFlush);
     this.iotlb.invalidateDomain(d);
     return this.iova.releaseQueued(d);
   }

@@ -1,38 +1,17 @@
 /**
- * Coverage of the model's interesting branches, AFL style: every event the
- * model marks (a policy decision, a path switch, a bounce, a full swiotlb
- * pool, an IOVA fallback, a page-table allocation, a lazy flush, a fault
- * reason, an oracle check) is paired with the event before it and hashed
- * into a bitmap. A run fills its own map; the engine compares it with the
- * map shared by all workers to decide whether a program found something new.
+ * Coverage of the model's interesting branches, AFL style: every event (a
+ * statement's kind x path x skipped, each model event of events.ts the
+ * statement set, a crash kind) is paired with the event before it and
+ * hashed into a bitmap. A run fills its own map; the engine compares it with
+ * the map shared by all workers to decide whether a program found something
+ * new.
  */
 
 /** Bits in a coverage map (a power of two). */
 export const COVERAGE_BITS = 1 << 16;
 
-/** Named events; statement outcomes are hashed from strings (see `hitName`). */
-export enum Ev {
-  DomainChange = 1,
-  Bounce,
-  BounceCopy,
-  SwiotlbFull,
-  IovaBelow4G,
-  IovaFallbackAbove4G,
-  IovaExhausted,
-  PageTableAlloc,
-  LazyQueue,
-  LazyFlush,
-  StrictInvalidate,
-  Fault4,
-  Fault5,
-  Fault6,
-  StaleIotlbHit,
-  IotlbMiss,
-  SgMerged,
-  DirectFreeMismatch,
-  IommuUnmatched,
-  NoMemory,
-}
+/** Where the model's event numbers start (statement codes start at 100, names at 1000). */
+const MODEL_EVENT_BASE = 40;
 
 export class Coverage {
   /** this run's map, one byte per bit for speed */
@@ -47,6 +26,14 @@ export class Coverage {
       this.touched.push(bit);
     }
     this.prev = ev;
+  }
+
+  /**
+   * The model events one statement set (a bit mask, see events.ts), in bit
+   * order: each becomes an edge from the statement (or the event before it).
+   */
+  hitEvents(mask: number): void {
+    for (let bit = 0; mask !== 0; bit++, mask >>>= 1) if ((mask & 1) !== 0) this.hit(MODEL_EVENT_BASE + bit);
   }
 
   /** An event named by a string (statement kind x path x outcome, oracle checks). */

@@ -111,6 +111,8 @@ const REGIONS = {
   faultReason: { kind: 'u8', count: fixed(FAULT_LOG_MAX) },
   // --- scalar registers (counts, cursors, clocks); indexes in `Reg`
   regs: { kind: 'f64', count: fixed(32) },
+  // --- the event bits of the statement in flight (see events.ts)
+  events: { kind: 'i32', count: fixed(1) },
 } satisfies Record<string, RegionSpec>;
 
 /** Indexes into the `regs` region. */

@@ -65,6 +65,7 @@ export class Machine {
     v.regs[Reg.deviceCount] = 0;
     this.debug.reset();
     v.regs[Reg.faultCount] = 0;
+    v.events[0] = 0;
   }
 
   private firstBoot(): void {

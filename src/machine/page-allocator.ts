@@ -10,6 +10,7 @@ import { ZONE_DMA32_LIMIT, ZONE_DMA_LIMIT, type MachineConfig } from './config.j
 import { EXTENTS_MAX, Reg, type MachineViews } from './layout.js';
 import { assert, budget } from '../util/assert.js';
 import type { Zone } from '../program/ast.js';
+import { Ev, mark } from './events.js';
 
 export enum ExtentKind {
   Kmalloc = 1,
@@ -65,6 +66,7 @@ export class PageAllocator {
         }
       }
     }
+    mark(this.v, Ev.NoMemory);
     return -1;
   }
 

@@ -5,6 +5,7 @@ import type { BufferState } from '../../oracle/contract.js';
 import { fillFromSeed } from '../../program/seed-fill.js';
 import { hex } from '../../util/numbers.js';
 import { bytesNote, describeMismatch } from './bytes.js';
+import { Ev, mark } from '../../machine/events.js';
 
 /** Common checks; returns the buffer, or undefined when the statement is skipped. */
 function cpuTarget(ctx: ExecContext, s: Statement, writing: boolean): BufferState | undefined {
@@ -59,6 +60,7 @@ export function cpu_read(ctx: ExecContext, s: Statement): void {
   const len = s.args.len as number;
   const actual = scratch(len);
   ctx.m.mem.read(b.phys + off, actual);
+  mark(ctx.m.v, Ev.OracleCpuRead);
   const bad = b.firstMismatch(off, actual);
   if (bad >= 0) {
     const subject = b.streams[0] ?? [...ctx.handles.values()].find((h) => h.allParts().some((p) => p.buf === b));

@@ -13,6 +13,7 @@ import { AccessStatus, FAULT_REASONS } from '../../iommu/bus.js';
 import { fillFromSeed } from '../../program/seed-fill.js';
 import { hex } from '../../util/numbers.js';
 import { bytesNote, describeMismatch } from './bytes.js';
+import { Ev, mark } from '../../machine/events.js';
 
 function access(ctx: ExecContext, s: Statement, write: boolean): void {
   const d = ctx.device(s.args.dev);
@@ -94,6 +95,7 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
   const got = scratch(len);
   bus.read(got);
   let done = 0;
+  mark(ctx.m.v, Ev.OracleDeviceRead);
   for (const p of parts) {
     const bad = p.buf.firstMismatch(p.bufOff, p.len === len ? got : got.subarray(done, done + p.len));
     if (bad >= 0) {
@@ -129,9 +131,11 @@ function rogueAccess(ctx: ExecContext, d: number, addr: bigint, len: number, wri
   ctx.path = bus.route === 'window' ? 'direct' : bus.route;
   if (status !== AccessStatus.Ok) {
     ctx.security.contained++;
+    mark(ctx.m.v, Ev.RogueContained);
     return status === AccessStatus.Fault ? `contained by the IOMMU: ${faultLine(d, write, bus.faultAddr, bus.faultReason)}` : `contained: no memory at ${hex(bus.drivenAddr)}`;
   }
   ctx.security.escaped++;
+  mark(ctx.m.v, Ev.RogueEscaped);
   const where = chunkList(ctx);
   if (write) {
     const bytes = new Uint8Array(len);
