@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../src/machine/config.js';
 import { runProgram } from '../src/exec/executor.js';
 import { BUILTIN_POLICIES } from '../src/policy/registry.js';
 import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
-import { HistogramRecorder, initHistograms } from '../src/report/histograms.js';
+import { HistogramRecorder } from '../src/report/histograms.js';
 import type { Intent } from '../src/program/generate.js';
 import type { Program } from '../src/program/ast.js';
 
@@ -61,7 +61,6 @@ function programsOf(job: BareLoopJob): Program[] {
 }
 
 async function run(job: BareLoopJob): Promise<BareLoopResult> {
-  await initHistograms();
   const progs = programsOf(job);
   if (job.histogramCost) return histogramCost(progs, job, job.histogramCost);
   return timed(progs, job, job.histograms);

@@ -16,7 +16,7 @@ import { programAt, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
 import { SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
-import { HistogramRecorder, initHistograms } from '../report/histograms.js';
+import { HistogramRecorder } from '../report/histograms.js';
 import { CODE_PATHS } from '../exec/executor.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Program } from '../program/ast.js';
@@ -53,7 +53,6 @@ export class BatchRunner {
 
   async run(task: FuzzTask): Promise<BatchResult> {
     const started = performance.now();
-    await initHistograms();
     const machine = this.machineFor(task);
     const policies: BypassPolicy[] = [];
     for (const p of task.policies) policies.push(await this.policy(p));

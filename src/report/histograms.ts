@@ -3,8 +3,20 @@
  * apart: `modelled` is the cost model's simulated ns per policy x statement
  * kind x path (what the IOMMU costs against bypass); `measured` is the
  * simulator's own wall-clock ns per policy x statement kind (the engine's
- * speed). Workers record into WebAssembly histograms and ship compressed
- * deltas every few seconds; the coordinator decodes and adds them.
+ * speed). Workers count values in plain maps, pour them into histograms
+ * when they ship compressed deltas (every few seconds), and the coordinator
+ * decodes and adds them.
+ *
+ * The histograms are hdr-histogram-js's JavaScript build, in the workers
+ * too. Its WebAssembly build records faster, but its memory grows when
+ * histograms are created, and growing a WebAssembly memory detaches the
+ * old ArrayBuffer: V8 then throws away every optimized function that reads
+ * a typed array (the whole machine model) and compiles it again with
+ * detach checks. In a fuzz worker that happened at the first shipment,
+ * 10 s into the run, and cost the worker about a fifth of its speed
+ * afterwards (BENCHMARKS.md). With values counted in maps first, a
+ * histogram sees one call per distinct value, so the JS build's slower
+ * recording does not show.
  */
 import * as hdr from 'hdr-histogram-js';
 
@@ -34,14 +46,6 @@ export function fileStem(key: string): string {
 
 const SETTINGS = { lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 as const };
 
-let wasmReady: Promise<void> | undefined;
-
-/** Once per thread: the WebAssembly build (~4x faster recording than the JS one). */
-export function initHistograms(): Promise<void> {
-  wasmReady ??= hdr.initWebAssembly();
-  return wasmReady;
-}
-
 export interface EncodedDelta {
   key: string;
   count: number;
@@ -51,8 +55,8 @@ export interface EncodedDelta {
 /**
  * The worker side: histograms by key, shipped as deltas and reset. Values
  * are first counted in plain maps (modelled costs take few distinct values,
- * and a map increment is cheaper than a call into WebAssembly per
- * statement), and poured into the histograms with their counts when a
+ * and a map increment is cheaper than a histogram record per statement),
+ * and poured into the histograms with their counts when a
  * delta is taken.
  */
 export class HistogramRecorder {
@@ -78,7 +82,7 @@ export class HistogramRecorder {
     const out: EncodedDelta[] = [];
     for (const [key, counts] of this.pending) {
       let h = this.hists.get(key);
-      if (!h) this.hists.set(key, (h = hdr.build({ ...SETTINGS, useWebAssembly: true })));
+      if (!h) this.hists.set(key, (h = hdr.build(SETTINGS)));
       for (const [v, n] of counts) h.recordValueWithCount(v, n);
       out.push({ key, count: h.totalCount, data: hdr.encodeIntoCompressedBase64(h) });
       h.reset();
