@@ -7,6 +7,12 @@
  * the JIT's warm-up, and the ratio between them is the engine's own cost.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { programAt, type SourceOptions } from '../src/engine/program-source.js';
 import { Machine } from '../src/machine/machine.js';
 import { DEFAULT_CONFIG } from '../src/machine/config.js';
@@ -16,6 +22,8 @@ import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
 import { HistogramRecorder } from '../src/report/histograms.js';
 import type { Intent } from '../src/program/generate.js';
 import type { Program } from '../src/program/ast.js';
+
+const execFileP = promisify(execFile);
 
 export interface BareLoopJob {
   runs: number;
@@ -34,6 +42,8 @@ export interface BareLoopJob {
 export interface BareLoopResult {
   pps: number;
   sps: number;
+  /** statements/s after the first WARM_UP_MS of the loop (the JIT's warm-up left out) */
+  warmSps: number;
   statements: number;
   /** with `histogramCost`: the median over repetitions of 1 - (rate with histograms / rate without) */
   histogramCost?: number;
@@ -91,8 +101,14 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
   const keyCaches = BUILTIN_POLICIES.map((p) => new KeyCache(p.name));
   let statements = 0;
   const t0 = performance.now();
+  let warmT = -1;
+  let warmStatements = 0;
   for (let i = 0; i < progs.length; i++) {
     const p = progs[i]!;
+    if (warmT < 0 && performance.now() - t0 >= WARM_UP_MS) {
+      warmT = performance.now();
+      warmStatements = statements;
+    }
     for (let pi = 0; pi < BUILTIN_POLICIES.length; pi++) {
       const keys = keyCaches[pi]!;
       const r = runProgram(p, m, BUILTIN_POLICIES[pi]!, {
@@ -109,15 +125,55 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
       statements += r.steps;
     }
   }
-  const sec = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const sec = (t1 - t0) / 1000;
   // shipping (drain + encode) happens every few seconds in a worker, not per program: outside the clock
   if (histograms) {
     for (const kc of keyCaches) kc.drain(rec);
     rec.takeDeltas();
   }
-  return { pps: progs.length / sec, sps: statements / sec, statements };
+  const warmSps = warmT < 0 ? NaN : ((statements - warmStatements) / (t1 - warmT)) * 1000;
+  return { pps: progs.length / sec, sps: statements / sec, warmSps, statements };
+}
+
+/**
+ * The first seconds of any run are the JIT's: V8 compiles the model's hot
+ * functions on background threads, which on two cores compete with the
+ * other worker. Rates "after warm-up" count from this point on, for the
+ * fuzz runs and the bare loop alike; a nightly run spends almost all of
+ * its time there.
+ */
+export const WARM_UP_MS = 5000;
+
+/** Statements/s of a fuzz run after WARM_UP_MS, from its per-epoch timeline (t in s since the start). */
+export function warmRate(timeline: ReadonlyArray<{ t: number; statements: number }>, endSec: number, statements: number): number {
+  const from = timeline.find((e) => e.t * 1000 >= WARM_UP_MS);
+  if (!from || endSec <= from.t) return NaN;
+  return (statements - from.statements) / (endSec - from.t);
+}
+
+/**
+ * Two bare loops in two processes side by side, each over the same job:
+ * the sum of their rates is what this machine gives two independent
+ * single-threaded jobs of exactly this work (no coordinator, no workers
+ * sharing a process): the ceiling for two workers.
+ */
+export async function twoBareProcesses(job: BareLoopJob): Promise<{ sps: number; warmSps: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-bare-'));
+  const file = path.join(dir, 'job.json');
+  fs.writeFileSync(file, JSON.stringify(job));
+  try {
+    const one = async () => JSON.parse((await execFileP(process.execPath, [fileURLToPath(import.meta.url), file], { maxBuffer: 1 << 20 })).stdout) as BareLoopResult;
+    const [a, b] = await Promise.all([one(), one()]);
+    return { sps: a.sps + b.sps, warmSps: a.warmSps + b.warmSps };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (!isMainThread && (workerData as BareLoopJob | undefined)?.corpora) {
   parentPort!.postMessage(await run(workerData as BareLoopJob));
+} else if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) {
+  // a process of its own (twoBareProcesses): the job from a file, the result on stdout
+  process.stdout.write(JSON.stringify(await run(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as BareLoopJob)));
 }

@@ -12,7 +12,7 @@ import { resolvePolicy } from '../policy/registry.js';
 import type { BypassPolicy } from '../policy/policy.js';
 import { runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
-import { programAt, type SourceOptions } from './program-source.js';
+import { programAt, type SourcedProgram, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
 import { SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
@@ -69,8 +69,13 @@ export class BatchRunner {
     const keys = this.keyCaches(policies);
 
     const inject = parseInject(task.inject);
+    // the whole batch is generated first, then run: generating between runs (fast-check's
+    // allocations streaming through the caches and the young generation) slowed the executor
+    // by several percent in a one-thread experiment (BENCHMARKS.md)
+    const sources: SourcedProgram[] = [];
+    for (let index = 0; index < task.count; index++) sources.push(programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, corpus, opts, files));
     for (let index = 0; index < task.count; index++) {
-      const src = programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, corpus, opts, files);
+      const src = sources[index]!;
       const newBits = new Set<number>();
       for (let pi = 0; pi < policies.length; pi++) {
         const policy = policies[pi]!;
