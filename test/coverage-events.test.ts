@@ -14,7 +14,7 @@ import { Machine } from '../src/machine/machine.js';
 import { applyMachineWords, DEFAULT_CONFIG } from '../src/machine/config.js';
 import { builtinPolicy } from '../src/policy/registry.js';
 import { runProgram } from '../src/exec/executor.js';
-import { Coverage } from '../src/machine/coverage.js';
+import { Coverage, SharedCoverage } from '../src/machine/coverage.js';
 import { Ev, EVENT_COUNT, EVENT_NAMES, takeEvents } from '../src/machine/events.js';
 import { ExtentKind } from '../src/machine/page-allocator.js';
 import { DmaLayer, DMA_MAPPING_ERROR } from '../src/dma/mapping.js';
@@ -178,5 +178,15 @@ describe('model events as coverage', () => {
     const all = bitsOf(new Coverage());
     const statementsOnly = bitsOf(new WithoutEvents());
     assert.ok(all > statementsOnly + 10, `${all} bits with model events, ${statementsOnly} without`);
+  });
+
+  it('the shared map: add counts the bits that were new, collectNewBits keeps only the ones it lacks', () => {
+    const shared = new SharedCoverage();
+    assert.equal(shared.add([1, 31, 32, 65535]), 4);
+    assert.equal(shared.add([1, 2]), 1);
+    assert.equal(shared.count(), 5);
+    const into = new Set<number>([7]);
+    shared.collectNewBits([0, 1, 2, 3, 32, 33, 65535, 65534], into);
+    assert.deepEqual([...into].sort((a, b) => a - b), [0, 3, 7, 33, 65534]);
   });
 });

@@ -67,6 +67,7 @@ export class BatchRunner {
     const hist = this.histograms;
     // histogram keys per policy x statement kind (x path), built once per batch rather than per statement
     const keys = this.keyCaches(policies);
+    const securityKeys = policies.map((p) => `${p.name} ${inval}`);
 
     const inject = parseInject(task.inject);
     // the whole batch is generated first, then run: generating between runs (fast-check's
@@ -107,9 +108,8 @@ export class BatchRunner {
         });
         result.runs++;
         result.statements += r.steps;
-        for (const b of shared.newBits(cov.bits())) newBits.add(b);
-        const key = `${policy.name} ${inval}`;
-        const sec = (result.security[key] ??= { rogue: 0, contained: 0, escaped: 0 });
+        shared.collectNewBits(cov.bits(), newBits);
+        const sec = (result.security[securityKeys[pi]!] ??= { rogue: 0, contained: 0, escaped: 0 });
         sec.rogue += r.verdict.security.rogue;
         sec.contained += r.verdict.security.contained;
         sec.escaped += r.verdict.security.escaped;

@@ -67,9 +67,18 @@ export class SharedCoverage {
     return (Atomics.load(this.words, bit >>> 5) & (1 << (bit & 31))) !== 0;
   }
 
-  /** Which of these bits are not yet in the shared map. */
-  newBits(bits: readonly number[]): number[] {
-    return bits.filter((b) => !this.has(b));
+  /**
+   * Adds to `into` the bits not yet in the shared map (a worker, after each
+   * run). The coordinator sets bits only between epochs; a worker that
+   * reads one it has just set misses a bit that an earlier epoch found, and
+   * that bit would not be new when this epoch is merged either.
+   */
+  collectNewBits(bits: readonly number[], into: Set<number>): void {
+    const words = this.words;
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i]!;
+      if ((Atomics.load(words, b >>> 5) & (1 << (b & 31))) === 0) into.add(b);
+    }
   }
 
   /** Sets bits; returns how many were new. */
