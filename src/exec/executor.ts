@@ -95,8 +95,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
         const code = statementCode(s.op, ctx.path);
         if (coverage !== undefined) {
           coverage.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
-          const events = takeEvents(machine.v);
-          if (events !== 0) coverage.hitEvents(events);
+          coverage.hitEvents(takeEvents(machine.v));
         }
         if (sampled) onStatement(s.op, ctx.path, ctx.costNs, (performance.now() - t0) * 1e6, code);
       }
@@ -113,8 +112,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
     else crash = new Crash('model-panic', 'model', `model panic in ${op}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${e instanceof Error && e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
     if (coverage !== undefined) {
       // what the failing statement's model did before the check fired
-      const events = takeEvents(machine.v);
-      if (events !== 0) coverage.hitEvents(events);
+      coverage.hitEvents(takeEvents(machine.v));
       coverage.hitName(`${op}:crash:${crash.kind}`);
     }
     if (tracing && s) trace.push({ index: i, line: s.line, note: `CRASH ${crash.kind}`, path: ctx?.path ?? '', costNs: ctx?.costNs ?? 0 });

@@ -74,11 +74,7 @@ export class SharedCoverage {
    * that bit would not be new when this epoch is merged either.
    */
   collectNewBits(bits: readonly number[], into: Set<number>): void {
-    const words = this.words;
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i]!;
-      if ((Atomics.load(words, b >>> 5) & (1 << (b & 31))) === 0) into.add(b);
-    }
+    for (let i = 0; i < bits.length; i++) if (!this.has(bits[i]!)) into.add(bits[i]!);
   }
 
   /** Sets bits; returns how many were new. */

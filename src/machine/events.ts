@@ -2,10 +2,11 @@
  * The model's interesting branches, as bits of one machine register. Each
  * part of the model sets the bit of a branch it takes (a bounce, a full
  * swiotlb pool, an IOVA fallback, a page-table allocation, a lazy flush, a
- * fault reason, an oracle check that ran, ...); the executor reads and clears the
- * register after every statement and, when it collects coverage, turns each
- * set bit into a coverage edge from that statement. Setting a bit costs one
- * OR on a typed array, so the model marks its branches whether or not
+ * fault reason, an oracle check that ran, ...). When the executor collects
+ * coverage, it reads and clears the register after every statement and
+ * turns each set bit into a coverage edge from that statement; otherwise
+ * the bits simply pile up until the machine's reset. Setting a bit costs
+ * one OR on a typed array, so the model marks its branches whether or not
  * anyone is collecting.
  */
 import type { MachineViews } from './layout.js';
@@ -64,7 +65,7 @@ export const Ev = {
   PathSwitch: 24,
 } as const;
 
-export const EVENT_COUNT = 25;
+export const EVENT_COUNT = Object.keys(Ev).length;
 
 /** Event names by bit, for docs and tests. */
 export const EVENT_NAMES: readonly string[] = Object.entries(Ev)
@@ -76,7 +77,7 @@ export function mark(v: MachineViews, ev: number): void {
   v.events[0] = v.events[0]! | (1 << ev);
 }
 
-/** Reads and clears the event register (what the statement just done set). */
+/** Reads and clears the event register (what the statement just done set; 0 for nothing). */
 export function takeEvents(v: MachineViews): number {
   const e = v.events[0]!;
   if (e !== 0) v.events[0] = 0;
