@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG } from '../src/machine/config.js';
 import { runProgram } from '../src/exec/executor.js';
 import { BUILTIN_POLICIES } from '../src/policy/registry.js';
 import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
-import { HistogramRecorder } from '../src/report/histograms.js';
+import { HistogramRecorder } from '../src/report/histogram-counts.js';
 import type { Intent } from '../src/program/generate.js';
 import type { Program } from '../src/program/ast.js';
 

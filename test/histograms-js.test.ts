@@ -24,8 +24,9 @@ const OriginalModule = WebAssembly.Module;
   return new OriginalModule(...a);
 };
 
-test('recording and shipping histogram deltas, as a worker does, never touches WebAssembly', async () => {
-  const { HistogramRecorder, HistogramSet } = await import('../src/report/histograms.js');
+test('recording and shipping histogram counts, as a worker does, never touches WebAssembly', async () => {
+  const { HistogramRecorder } = await import('../src/report/histogram-counts.js');
+  const { HistogramSet } = await import('../src/report/histograms.js');
   const { KeyCache } = await import('../src/engine/batch.js');
   const rec = new HistogramRecorder();
   const keys = new KeyCache('iommu');

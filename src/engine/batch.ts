@@ -16,7 +16,7 @@ import { programAt, type SourcedProgram, type SourceOptions } from './program-so
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
 import { SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
-import { HistogramRecorder } from '../report/histograms.js';
+import { HistogramRecorder } from '../report/histogram-counts.js';
 import { CODE_PATHS } from '../exec/executor.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Program } from '../program/ast.js';
@@ -123,7 +123,7 @@ export class BatchRunner {
       result.programs++;
       if (newBits.size > 0) result.finds.push({ index, intents: src.intents, bits: [...newBits] });
     }
-    // encoding every histogram costs tens of ms: ship at most every HIST_SHIP_MS, the rest at the end-of-run flush
+    // the counts go out every HIST_SHIP_MS (the rest at the end-of-run flush), not with every batch: fewer, larger messages
     if (performance.now() - this.lastShipMs > HIST_SHIP_MS) {
       for (const kc of this.keys.values()) kc.drain(hist);
       result.histograms = hist.takeDeltas();

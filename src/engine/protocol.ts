@@ -7,7 +7,7 @@ import type { MachineWord } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { CorpusSnapshot } from './shared-corpus.js';
 import type { Blame, SecurityRecord } from '../oracle/verdict.js';
-import type { EncodedDelta } from '../report/histograms.js';
+import type { CountDelta } from '../report/histogram-counts.js';
 import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzTask {
@@ -78,7 +78,7 @@ export interface BatchResult {
   /** security record summed per "policy inval" key */
   security: Record<string, SecurityRecord>;
   /** histogram deltas recorded in this batch (modelled and measured ns) */
-  histograms: EncodedDelta[];
+  histograms: CountDelta[];
   elapsedMs: number;
 }
 
@@ -131,7 +131,7 @@ export interface FlushTask {
 }
 
 export interface FlushResult {
-  histograms: EncodedDelta[];
+  histograms: CountDelta[];
 }
 
 export type WorkerTask = FuzzTask | MinimizeTask | FlushTask;

@@ -56,7 +56,6 @@ export interface RunResult {
 export const DEFAULT_STEP_BUDGET = 1_000_000;
 
 const OP_CODE = new Map(OP_NAMES.map((op, i) => [op, i] as const));
-const PATH_CODE: Record<string, number> = { '': 0, direct: 1, bounce: 2, iommu: 3 };
 
 /**
  * A number per (statement kind, path): `op index * 4 + path index` (path
@@ -64,7 +63,7 @@ const PATH_CODE: Record<string, number> = { '': 0, direct: 1, bounce: 2, iommu: 
  * slots use it, so the hot path builds no strings.
  */
 export function statementCode(op: OpName, path: string): number {
-  return OP_CODE.get(op)! * 4 + (PATH_CODE[path] ?? 0);
+  return OP_CODE.get(op)! * 4 + (path === 'direct' ? 1 : path === 'bounce' ? 2 : path === 'iommu' ? 3 : 0);
 }
 
 export const CODE_PATHS = ['', 'direct', 'bounce', 'iommu'] as const;

@@ -20,7 +20,8 @@ export class Coverage {
   private readonly touched: number[] = [];
 
   hit(ev: number): void {
-    const bit = ((this.prev * 0x9e3779b1) ^ (ev * 0x85ebca6b)) >>> 16;
+    // integer multiplies: the same low 32 bits as the exact products (both stay below 2^53), without a float round trip
+    const bit = (Math.imul(this.prev, 0x9e3779b1) ^ Math.imul(ev, 0x85ebca6b)) >>> 16;
     if (this.map[bit] === 0) {
       this.map[bit] = 1;
       this.touched.push(bit);

@@ -3,22 +3,22 @@
  * apart: `modelled` is the cost model's simulated ns per policy x statement
  * kind x path (what the IOMMU costs against bypass); `measured` is the
  * simulator's own wall-clock ns per policy x statement kind (the engine's
- * speed). Workers count values in plain maps, pour them into histograms
- * when they ship compressed deltas (every few seconds), and the coordinator
- * decodes and adds them.
+ * speed). Workers count values in plain maps and ship the counts (value,
+ * count pairs in typed arrays) every few seconds; the coordinator pours
+ * them into histograms when the report first reads them.
  *
- * The histograms are hdr-histogram-js's JavaScript build, in the workers
- * too. Its WebAssembly build records faster, but its memory grows when
- * histograms are created, and growing a WebAssembly memory detaches the
- * old ArrayBuffer: V8 then throws away every optimized function that reads
- * a typed array (the whole machine model) and compiles it again with
- * detach checks. In a fuzz worker that happened at the first shipment,
- * 10 s into the run, and cost the worker about a fifth of its speed
- * afterwards (BENCHMARKS.md). With values counted in maps first, a
- * histogram sees one call per distinct value, so the JS build's slower
- * recording does not show.
+ * Workers build no histograms at all. Pouring counts into a histogram and
+ * compressing it was 2% of a worker's time, spent again in the coordinator
+ * to decode it; the coordinator's thread is mostly idle, and it records
+ * each distinct value once. (Workers also must not touch hdr-histogram-js's
+ * WebAssembly build: growing a WebAssembly memory detaches an ArrayBuffer,
+ * and V8 then throws away every optimized function that reads a typed
+ * array, the whole machine model, and compiles it again with detach
+ * checks. That cost a worker about a fifth of its speed 10 s into every
+ * run; BENCHMARKS.md.) The coordinator uses the JS build as well.
  */
 import * as hdr from 'hdr-histogram-js';
+import type { CountDelta } from './histogram-counts.js';
 
 export type HistKind = 'modelled' | 'measured';
 
@@ -46,83 +46,45 @@ export function fileStem(key: string): string {
 
 const SETTINGS = { lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 as const };
 
-export interface EncodedDelta {
-  key: string;
-  count: number;
-  data: string;
-}
-
 /**
- * The worker side: histograms by key, shipped as deltas and reset. Values
- * are first counted in plain maps (modelled costs take few distinct values,
- * and a map increment is cheaper than a histogram record per statement),
- * and poured into the histograms with their counts when a
- * delta is taken.
- */
-export class HistogramRecorder {
-  private readonly hists = new Map<string, hdr.Histogram>();
-  private readonly pending = new Map<string, Map<number, number>>();
-
-  record(key: string, value: number): void {
-    let counts = this.pending.get(key);
-    if (counts === undefined) this.pending.set(key, (counts = new Map()));
-    const v = value < 1 ? 1 : Math.round(value);
-    counts.set(v, (counts.get(v) ?? 0) + 1);
-  }
-
-  /** Adds already-counted values (value -> count) under a key. */
-  addCounts(key: string, counts: ReadonlyMap<number, number>): void {
-    let mine = this.pending.get(key);
-    if (mine === undefined) this.pending.set(key, (mine = new Map()));
-    for (const [v, n] of counts) mine.set(v, (mine.get(v) ?? 0) + n);
-  }
-
-  /** Compressed copies of every histogram recorded since the last call; the histograms start over. */
-  takeDeltas(): EncodedDelta[] {
-    const out: EncodedDelta[] = [];
-    for (const [key, counts] of this.pending) {
-      let h = this.hists.get(key);
-      if (!h) this.hists.set(key, (h = hdr.build(SETTINGS)));
-      for (const [v, n] of counts) h.recordValueWithCount(v, n);
-      out.push({ key, count: h.totalCount, data: hdr.encodeIntoCompressedBase64(h) });
-      h.reset();
-    }
-    this.pending.clear();
-    return out;
-  }
-}
-
-/**
- * The coordinator side: plain JS histograms, merged with `add`. Deltas are
- * only queued when they arrive and decoded when the histograms are first
- * read (the report): decoding and adding a worker's ~300 deltas takes tens
- * of ms, and while the coordinator's thread is busy no worker gets its next
+ * The coordinator side: plain JS histograms. Deltas are only queued when
+ * they arrive and recorded when the histograms are first read (the
+ * report): while the coordinator's thread is busy, no worker gets its next
  * batch.
  */
 export class HistogramSet {
   private readonly merged = new Map<string, hdr.Histogram>();
-  private readonly queued: EncodedDelta[] = [];
+  private readonly queued: CountDelta[] = [];
   /** what the workers said they recorded, to check the merge */
   shippedCount = 0;
 
-  addDelta(d: EncodedDelta): void {
+  addDelta(d: CountDelta): void {
     this.queued.push(d);
     this.shippedCount += d.count;
   }
 
-  /** Every histogram by key, with all deltas received so far merged in. */
+  /** Every histogram by key, with all deltas received so far recorded. */
   get hists(): ReadonlyMap<string, hdr.Histogram> {
-    for (const d of this.queued.splice(0)) this.addHistogram(d.key, hdr.decodeFromCompressedBase64(d.data));
+    if (this.queued.length === 0) return this.merged;
+    const touched = new Set<string>();
+    for (const d of this.queued.splice(0)) {
+      const h = this.histogram(d.key);
+      for (let i = 0; i < d.values.length; i++) h.recordValueWithCount(d.values[i]!, d.counts[i]!);
+      touched.add(d.key);
+    }
+    // each histogram as its .hdr file will read back (a decoded max sits at the top of its bucket), so
+    // the page a fuzz run draws and the one `dmafuzz report` draws from those files are the same
+    for (const key of touched) this.merged.set(key, decode(encode(this.merged.get(key)!)));
     return this.merged;
   }
 
-  addHistogram(key: string, other: hdr.Histogram): void {
+  private histogram(key: string): hdr.Histogram {
     let h = this.merged.get(key);
     if (!h) {
       h = hdr.build(SETTINGS);
       this.merged.set(key, h);
     }
-    h.add(other);
+    return h;
   }
 
   totalCount(): number {

@@ -61,7 +61,8 @@ function access(ctx: ExecContext, s: Statement, write: boolean): void {
   const status = bus.translate(d, width, addr, len, write);
   ctx.costNs += bus.costNs;
   const label = routeLabel(ctx, d, h);
-  ctx.path = label.replace('*', '');
+  // a constant string, not a fresh one from replace(): the executor maps paths to codes on every statement
+  ctx.path = label === 'iommu*' ? 'iommu' : label;
   h.note(label);
   const lied = bus.drivenAddr !== addr && h.createMaskBits > width;
   const liedNote = lied ? ` The device drives only ${width} address bits but the driver set a ${h.createMaskBits}-bit mask, so ${hex(addr)} was cut to ${hex(bus.drivenAddr)} (driver bug: it lied about the width).` : '';
