@@ -14,7 +14,7 @@ import { runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
 import { programAt, type SourcedProgram, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
-import { SharedCorpusReader } from './shared-corpus.js';
+import { packIntents, SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
 import { HistogramRecorder } from '../report/histogram-counts.js';
 import { CODE_PATHS } from '../exec/executor.js';
@@ -75,6 +75,9 @@ export class BatchRunner {
     // by several percent in a one-thread experiment (BENCHMARKS.md)
     const sources: SourcedProgram[] = [];
     for (let index = 0; index < task.count; index++) sources.push(programAt({ runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index }, corpus, opts, files));
+    // bits an earlier find of this batch already carries: the merge (in batch order) has added them by the
+    // time it reaches a later find, so leaving them out changes no decision and sends less
+    const batchBits = new Set<number>();
     for (let index = 0; index < task.count; index++) {
       const src = sources[index]!;
       const newBits = new Set<number>();
@@ -121,7 +124,14 @@ export class BatchRunner {
         }
       }
       result.programs++;
-      if (newBits.size > 0) result.finds.push({ index, intents: src.intents, bits: [...newBits] });
+      const fresh: number[] = [];
+      for (const b of newBits) {
+        if (!batchBits.has(b)) {
+          batchBits.add(b);
+          fresh.push(b);
+        }
+      }
+      if (fresh.length > 0) result.finds.push({ index, intents: packIntents(src.intents), bits: Int32Array.from(fresh) });
     }
     // the counts go out every HIST_SHIP_MS (the rest at the end-of-run flush), not with every batch: fewer, larger messages
     if (performance.now() - this.lastShipMs > HIST_SHIP_MS) {

@@ -222,7 +222,7 @@ export class Coordinator {
     for (const r of results) {
       if (!r) continue;
       for (const f of r.finds) {
-        if (this.coverage.add(f.bits) > 0) this.sharedCorpus.append(f.intents);
+        if (this.coverage.add(f.bits) > 0) this.sharedCorpus.appendPacked(f.intents);
       }
     }
     this.state.coverageBits = this.coverage.count();

@@ -58,10 +58,13 @@ export interface FoundCrash {
   coords: { epoch: number; batch: number; index: number };
 }
 
+/** A program that set coverage bits the shared map lacked, as typed arrays (cheap to send). */
 export interface CoverageFind {
   index: number;
-  intents: Intent[];
-  bits: number[];
+  /** its intents, packed by `packIntents` (shared-corpus.ts) */
+  intents: Int32Array;
+  /** the new bits, minus those an earlier find of the same batch already carries */
+  bits: Int32Array;
 }
 
 export interface BatchResult {

@@ -41,20 +41,16 @@ export class SharedCorpusWriter {
   }
 
   append(intents: readonly Intent[]): void {
+    this.appendPacked(packIntents(intents));
+  }
+
+  /** Appends an entry already packed by `packIntents` (how workers ship their finds). */
+  appendPacked(packed: Int32Array): void {
     const start = this.index[this.entries]!;
-    const end = start + intents.length;
+    const end = start + packed.length / FIELDS;
     if (this.entries + 2 > this.index.length) this.index = grown(this.index, (this.entries + 2) * 2);
     if (end * FIELDS > this.data.length) this.data = grown(this.data, end * FIELDS * 2);
-    const d = this.data;
-    let at = start * FIELDS;
-    for (const it of intents) {
-      d[at] = it.k;
-      d[at + 1] = it.a;
-      d[at + 2] = it.b;
-      d[at + 3] = it.c;
-      d[at + 4] = it.d;
-      at += FIELDS;
-    }
+    this.data.set(packed, start * FIELDS);
     this.entries++;
     this.index[this.entries] = end;
   }
@@ -63,6 +59,25 @@ export class SharedCorpusWriter {
   snapshot(): CorpusSnapshot {
     return { index: this.index.buffer as SharedArrayBuffer, data: this.data.buffer as SharedArrayBuffer, length: this.entries };
   }
+}
+
+/**
+ * Intents as one Int32Array, five fields (k, a, b, c, d) each: the log's own
+ * layout, and what a worker sends for a find (a typed array crosses a thread
+ * as one copy; an array of objects is cloned field by field).
+ */
+export function packIntents(intents: readonly Intent[]): Int32Array {
+  const out = new Int32Array(intents.length * FIELDS);
+  let at = 0;
+  for (const it of intents) {
+    out[at] = it.k;
+    out[at + 1] = it.a;
+    out[at + 2] = it.b;
+    out[at + 3] = it.c;
+    out[at + 4] = it.d;
+    at += FIELDS;
+  }
+  return out;
 }
 
 function grown(a: Int32Array, length: number): Int32Array {

@@ -79,9 +79,10 @@ export class SharedCoverage {
   }
 
   /** Sets bits; returns how many were new. */
-  add(bits: readonly number[]): number {
+  add(bits: ArrayLike<number>): number {
     let fresh = 0;
-    for (const b of bits) {
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i]!;
       const mask = 1 << (b & 31);
       const old = Atomics.or(this.words, b >>> 5, mask);
       if ((old & mask) === 0) fresh++;
