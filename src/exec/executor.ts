@@ -4,7 +4,7 @@
  * crash. Every run has a step budget; an exception that is not a verdict is
  * a model panic, never swallowed.
  */
-import type { OpName, Program } from '../program/ast.js';
+import type { OpName, Program, Statement } from '../program/ast.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Machine } from '../machine/machine.js';
 import type { BypassPolicy } from '../policy/policy.js';
@@ -63,7 +63,28 @@ const OP_CODE = new Map(OP_NAMES.map((op, i) => [op, i] as const));
  * slots use it, so the hot path builds no strings.
  */
 export function statementCode(op: OpName, path: string): number {
-  return OP_CODE.get(op)! * 4 + (path === 'direct' ? 1 : path === 'bounce' ? 2 : path === 'iommu' ? 3 : 0);
+  return OP_CODE.get(op)! * 4 + pathCode(path);
+}
+
+function pathCode(path: string): number {
+  return path === 'direct' ? 1 : path === 'bounce' ? 2 : path === 'iommu' ? 3 : 0;
+}
+
+/**
+ * Each statement's op index, per statement list: the engine runs every
+ * program under six policies, and a map lookup per statement per run was a
+ * percent of a worker's time. Keyed by the list itself, which nothing
+ * changes once a program is built.
+ */
+const opIndexCache = new WeakMap<readonly Statement[], Int32Array>();
+function opIndexes(stmts: readonly Statement[]): Int32Array {
+  let ops = opIndexCache.get(stmts);
+  if (ops === undefined || ops.length !== stmts.length) {
+    ops = new Int32Array(stmts.length);
+    for (let i = 0; i < stmts.length; i++) ops[i] = OP_CODE.get(stmts[i]!.op)!;
+    opIndexCache.set(stmts, ops);
+  }
+  return ops;
 }
 
 export const CODE_PATHS = ['', 'direct', 'bounce', 'iommu'] as const;
@@ -80,6 +101,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
   const tracing = opts.trace === true;
   const sampleEvery = Math.max(1, opts.sampleEvery ?? 1);
   const sampleOffset = (opts.sampleOffset ?? 0) % sampleEvery;
+  let ops: Int32Array | undefined;
   let i = 0;
   try {
     ctx = new ExecContext(machine, new DmaLayer(machine, policy), tracing);
@@ -91,7 +113,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       const t0 = sampled ? performance.now() : 0;
       OPS[s.op](ctx, s);
       if (coverage !== undefined || sampled) {
-        const code = statementCode(s.op, ctx.path);
+        const code = (ops ??= opIndexes(stmts))[i]! * 4 + pathCode(ctx.path);
         if (coverage !== undefined) {
           coverage.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
           coverage.hitEvents(takeEvents(machine.v));

@@ -34,7 +34,8 @@ export class Coverage {
    * order: each becomes an edge from the statement (or the event before it).
    */
   hitEvents(mask: number): void {
-    for (let bit = 0; mask !== 0; bit++, mask >>>= 1) if ((mask & 1) !== 0) this.hit(MODEL_EVENT_BASE + bit);
+    // lowest set bit first, skipping the clear ones (the oracle events sit at bits 20-23)
+    for (; mask !== 0; mask &= mask - 1) this.hit(MODEL_EVENT_BASE + 31 - Math.clz32(mask & -mask));
   }
 
   /** An event named by a string (statement kind x path x outcome, oracle checks). */
