@@ -16,7 +16,7 @@ import { programAt, type SourcedProgram, type SourceOptions } from './program-so
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
 import { packIntents, SharedCorpusReader } from './shared-corpus.js';
 import { WATCH_FIELDS, WATCH_SLOTS, watchViews } from './protocol.js';
-import { HistogramRecorder } from '../report/histogram-counts.js';
+import { countValue, HistogramRecorder } from '../report/histogram-counts.js';
 import { CODE_PATHS } from '../exec/executor.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Program } from '../program/ast.js';
@@ -234,11 +234,11 @@ export class KeyCache {
   constructor(private readonly policy: string) {}
 
   modelled(code: number, ns: number): void {
-    add((this.modelledCounts[code] ??= new Map()), ns);
+    countValue((this.modelledCounts[code] ??= new Map()), ns);
   }
 
   measured(opIndex: number, ns: number): void {
-    add((this.measuredCounts[opIndex] ??= new Map()), ns);
+    countValue((this.measuredCounts[opIndex] ??= new Map()), ns);
   }
 
   drain(into: HistogramRecorder): void {
@@ -253,7 +253,3 @@ export class KeyCache {
   }
 }
 
-function add(counts: Map<number, number>, ns: number): void {
-  const v = ns < 1 ? 1 : Math.round(ns);
-  counts.set(v, (counts.get(v) ?? 0) + 1);
-}

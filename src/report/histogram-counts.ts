@@ -25,8 +25,7 @@ export class HistogramRecorder {
   record(key: string, value: number): void {
     let counts = this.pending.get(key);
     if (counts === undefined) this.pending.set(key, (counts = new Map()));
-    const v = value < 1 ? 1 : Math.round(value);
-    counts.set(v, (counts.get(v) ?? 0) + 1);
+    countValue(counts, value);
   }
 
   /** Adds already-counted values (value -> count) under a key. */
@@ -56,3 +55,25 @@ export class HistogramRecorder {
   }
 }
 
+
+/**
+ * Counts one value (ns) as the histograms will hold it: rounded, at least 1,
+ * and cut to the lowest value of its histogram bucket. The histograms keep 3
+ * significant digits (2,048 sub-buckets: values below 2,048 exactly, then
+ * steps of 2, 4, 8, ... per doubling), so counting the bucket's lowest value
+ * instead of the value itself records the same histogram, and a wall-clock
+ * map holds a few hundred keys instead of thousands.
+ */
+export function countValue(counts: Map<number, number>, ns: number): void {
+  let v = ns < 1 ? 1 : Math.round(ns);
+  if (v >= 2048) {
+    if (v < 2 ** 31) {
+      const shift = 21 - Math.clz32(v);
+      v = (v >>> shift) << shift;
+    } else {
+      const step = 2 ** (Math.floor(Math.log2(v)) - 10);
+      v = Math.floor(v / step) * step;
+    }
+  }
+  counts.set(v, (counts.get(v) ?? 0) + 1);
+}
