@@ -10,7 +10,7 @@ import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
 import { Coverage, SharedCoverage } from '../machine/coverage.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { BypassPolicy } from '../policy/policy.js';
-import { runProgram } from '../exec/executor.js';
+import { opIndexes, runProgram } from '../exec/executor.js';
 import { printProgram } from '../program/print.js';
 import { programAt, type SourcedProgram, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
@@ -30,7 +30,7 @@ export const HIST_SHIP_MS = 10_000;
  * measured alike): positions o, o+k, o+2k, ... of each run, with the offset o
  * varying by program and policy so that no statement position is favoured.
  */
-export const SAMPLE_EVERY = 32;
+export const SAMPLE_EVERY = 64;
 
 /** Per-thread state kept between batches: machines and resolved policies. */
 export class BatchRunner {
@@ -80,6 +80,7 @@ export class BatchRunner {
     const batchBits = new Set<number>();
     for (let index = 0; index < task.count; index++) {
       const src = sources[index]!;
+      const ops = opIndexes(src.program.statements);
       const newBits = new Set<number>();
       for (let pi = 0; pi < policies.length; pi++) {
         const policy = policies[pi]!;
@@ -99,6 +100,7 @@ export class BatchRunner {
         const r = runProgram(src.program, machine, policy, {
           stepBudget: task.stepBudget,
           coverage: cov,
+          opIndexes: ops,
           // histograms sample one statement in SAMPLE_EVERY: recording every one would cost more than it tells
           sampleEvery: SAMPLE_EVERY,
           sampleOffset: (index * 7 + pi) % SAMPLE_EVERY,

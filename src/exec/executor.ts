@@ -44,6 +44,8 @@ export interface RunOptions {
   sampleOffset?: number;
   /** marks statement outcomes and crash kinds; the model marks its own branches through the machine */
   coverage?: Coverage;
+  /** `opIndexes(program.statements)`, when the caller runs the program more than once */
+  opIndexes?: Int32Array;
 }
 
 export interface RunResult {
@@ -71,19 +73,14 @@ function pathCode(path: string): number {
 }
 
 /**
- * Each statement's op index, per statement list: the engine runs every
- * program under six policies, and a map lookup per statement per run was a
- * percent of a worker's time. Keyed by the list itself, which nothing
- * changes once a program is built.
+ * Each statement's op index, for coverage and histogram codes. The engine
+ * runs every program under six policies: it computes these once per
+ * program and passes them in (`RunOptions.opIndexes`), instead of a map
+ * lookup per statement per run.
  */
-const opIndexCache = new WeakMap<readonly Statement[], Int32Array>();
-function opIndexes(stmts: readonly Statement[]): Int32Array {
-  let ops = opIndexCache.get(stmts);
-  if (ops === undefined || ops.length !== stmts.length) {
-    ops = new Int32Array(stmts.length);
-    for (let i = 0; i < stmts.length; i++) ops[i] = OP_CODE.get(stmts[i]!.op)!;
-    opIndexCache.set(stmts, ops);
-  }
+export function opIndexes(stmts: readonly Statement[]): Int32Array {
+  const ops = new Int32Array(stmts.length);
+  for (let i = 0; i < stmts.length; i++) ops[i] = OP_CODE.get(stmts[i]!.op)!;
   return ops;
 }
 
@@ -101,7 +98,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
   const tracing = opts.trace === true;
   const sampleEvery = Math.max(1, opts.sampleEvery ?? 1);
   const sampleOffset = (opts.sampleOffset ?? 0) % sampleEvery;
-  let ops: Int32Array | undefined;
+  let ops = opts.opIndexes;
   let i = 0;
   try {
     ctx = new ExecContext(machine, new DmaLayer(machine, policy), tracing);
