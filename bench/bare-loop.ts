@@ -47,6 +47,31 @@ export interface BareLoopResult {
   statements: number;
   /** with `histogramCost`: the median over repetitions of 1 - (rate with histograms / rate without) */
   histogramCost?: number;
+  /** (wall-clock ms, statements so far) every 64 programs, from the loop's start to its end */
+  timeline: TimePoint[];
+}
+
+/** A point of a progress timeline: wall-clock ms (Date.now's clock) and statements done by then. */
+export interface TimePoint {
+  at: number;
+  statements: number;
+}
+
+/**
+ * Statements/s of a timeline over [from, to] (wall-clock ms), reading the
+ * statement count at both ends by linear interpolation between points.
+ */
+export function rateBetween(timeline: readonly TimePoint[], from: number, to: number): number {
+  const at = (t: number): number => {
+    if (t <= timeline[0]!.at) return timeline[0]!.statements;
+    for (let i = 1; i < timeline.length; i++) {
+      const a = timeline[i - 1]!;
+      const b = timeline[i]!;
+      if (t <= b.at) return a.statements + ((b.statements - a.statements) * (t - a.at)) / Math.max(b.at - a.at, 1e-9);
+    }
+    return timeline[timeline.length - 1]!.statements;
+  };
+  return to > from ? ((at(to) - at(from)) / (to - from)) * 1000 : NaN;
 }
 
 /** Runs the job in a new thread and resolves with its rate. */
@@ -103,8 +128,12 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
   const t0 = performance.now();
   let warmT = -1;
   let warmStatements = 0;
+  // wall-clock times, to line this loop up with a fuzz run going on at the same time
+  const wall = () => performance.timeOrigin + performance.now();
+  const timeline: TimePoint[] = [{ at: wall(), statements: 0 }];
   for (let i = 0; i < progs.length; i++) {
     const p = progs[i]!;
+    if (i % 64 === 0 && i > 0) timeline.push({ at: wall(), statements });
     if (warmT < 0 && performance.now() - t0 >= WARM_UP_MS) {
       warmT = performance.now();
       warmStatements = statements;
@@ -126,6 +155,7 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
     }
   }
   const t1 = performance.now();
+  timeline.push({ at: wall(), statements });
   const sec = (t1 - t0) / 1000;
   // shipping (drain + encode) happens every few seconds in a worker, not per program: outside the clock
   if (histograms) {
@@ -133,7 +163,7 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
     rec.takeDeltas();
   }
   const warmSps = warmT < 0 ? NaN : ((statements - warmStatements) / (t1 - warmT)) * 1000;
-  return { pps: progs.length / sec, sps: statements / sec, warmSps, statements };
+  return { pps: progs.length / sec, sps: statements / sec, warmSps, statements, timeline };
 }
 
 /**
