@@ -61,18 +61,27 @@ const KINDS = [
 type Kind = (typeof KINDS)[number][0];
 const TOTAL_WEIGHT = KINDS.reduce((n, [, w]) => n + w, 0);
 
+/** The kind for each residue of k modulo the total weight: a table, since the interpreter asks once per intent. */
+const KIND_OF: readonly Kind[] = KINDS.flatMap(([kind, w]) => Array<Kind>(w).fill(kind));
+
 function kindOf(k: number): Kind {
-  let r = k % TOTAL_WEIGHT;
-  for (const [kind, w] of KINDS) {
-    if (r < w) return kind;
-    r -= w;
-  }
-  return 'io';
+  return KIND_OF[k % TOTAL_WEIGHT]!;
 }
 
 const MASKS = [32, 64, 36, 40, 48, 24, 28];
 const SIZES = [64, 256, 512, 2048, 4096, 8192, 16384, 65536];
 const COHERENT_SIZES = [2048, 4096, 8192, 32768, 65536];
+// choice lists, built once rather than as a literal at every intent
+const DEVICE_WIDTHS = [64, 64, 64, 48, 40];
+const MASK_OPS = ['set_mask_and_coherent', 'set_mask', 'set_coherent_mask'] as const;
+/** map lengths after the first choice, which is the rest of the buffer */
+const MAP_LENS = [64, 512, 4096];
+const CPU_LENS = [64, 256, 512, 4096];
+/** device access lengths before the last choice, which is the whole mapping */
+const TOUCH_LENS = [64, 512, 4096];
+const COHERENT_IO_LENS = [8, 64, 128, 2048];
+const RAW_ADDRS = [0x1000n, 0x100000000n, 0xfffff000n, 0x10000000n, 0x7000000n];
+const IO_LENS = [64, 512, 4096];
 const MISUSES = ['no-check', 'wrong-size', 'wrong-dir', 'use-after-unmap', 'no-sync', 'double-unmap', 'leak', 'early-free', 'access-dir', 'raw-after-free'] as const;
 
 interface GDev {
@@ -266,7 +275,7 @@ export class ProgramBuilder {
   private addDevice(it: Intent): void {
     const name = `d${this.devs.length}`;
     const nomask = this.opts.mode !== 'legal' && it.b % 23 === 7;
-    const width = [64, 64, 64, 48, 40][it.c % 5]!;
+    const width = DEVICE_WIDTHS[it.c % 5]!;
     const dev: GDev = { name, width, nomask, bound: true };
     this.devs.push(dev);
     this.boundDevs.push(dev);
@@ -282,7 +291,7 @@ export class ProgramBuilder {
     let bits = MASKS[it.b % MASKS.length]!;
     // a legal driver never claims more address bits than its device drives
     if (bits > dev.width && !(this.misuse(it) === 'wrong-size')) bits = dev.width;
-    const op: OpName = (['set_mask_and_coherent', 'set_mask', 'set_coherent_mask'] as const)[it.c % 3]!;
+    const op: OpName = MASK_OPS[it.c % 3]!;
     this.emit(op, { dev: dev.name, bits });
   }
 
@@ -331,7 +340,7 @@ export class ProgramBuilder {
     const dir = dirHint ?? DIRECTIONS[it.c % 3]!;
     const size = b.size;
     const off = size >= 512 && it.d % 3 === 1 ? Math.min(size / 2, 256) : 0;
-    const len = Math.max(1, Math.min(size - off, [size - off, 64, 512, 4096][it.d % 4]!));
+    const len = Math.max(1, Math.min(size - off, it.d % 4 === 0 ? size - off : MAP_LENS[(it.d % 4) - 1]!));
     // legal: no overlap with a live mapping unless both are to_device
     const target = b;
     const clash = this.mapsOf(target).some((m) => !(dir === 'to_device' && m.dir === 'to_device') && overlaps(m, target, off, len));
@@ -395,7 +404,7 @@ export class ProgramBuilder {
     if (!b) return;
     const bug = this.misuse(it);
     const write = it.b % 2 === 0;
-    const len = Math.min(b.size, [64, 256, 512, 4096][it.c % 4]!);
+    const len = Math.min(b.size, CPU_LENS[it.c % 4]!);
     const off = Math.min(b.size - len, (it.d % 4) * 64);
     if (bug !== 'no-sync') this.takeForCpu(b, off, len);
     this.emit(write ? 'cpu_write' : 'cpu_read', { buf: b.name, off, len, seed: write ? this.nextSeed() : undefined });
@@ -413,7 +422,7 @@ export class ProgramBuilder {
 
   private deviceTouch(m: GMap, it: Intent, write: boolean): void {
     const max = m.sg ? m.bufs[0]!.size : m.len;
-    const len = Math.max(1, Math.min(max, [64, 512, 4096, max][it.c % 4]!));
+    const len = Math.max(1, Math.min(max, it.c % 4 === 3 ? max : TOUCH_LENS[it.c % 4]!));
     const off = Math.min(max - len, (it.d % 3) * 64);
     const handle: string | SegmentRef = m.sg ? { name: m.name, index: 0 } : m.name;
     this.emit(write ? 'dev_write' : 'dev_read', { dev: m.dev.name, handle, off, len, seed: write ? this.nextSeed() : undefined });
@@ -423,7 +432,7 @@ export class ProgramBuilder {
     let c = this.pick(this.liveCohs(), it.a);
     if (!c || it.c % 5 === 0) c = this.alloc(it);
     if (!c || !c.dev.bound) return;
-    const len = Math.min(c.size, [8, 64, 128, 2048][it.b % 4]!);
+    const len = Math.min(c.size, COHERENT_IO_LENS[it.b % 4]!);
     const off = Math.min(c.size - len, (it.d % 4) * 128);
     const seed = this.nextSeed();
     if (it.d % 2 === 0) {
@@ -439,7 +448,7 @@ export class ProgramBuilder {
   private raw(it: Intent): void {
     const dev = this.pick(this.liveDevs(), it.a);
     if (!dev) return;
-    const addr = BigInt([0x1000, 0x100000000, 0xfffff000, 0x10000000, 0x7000000][it.b % 5]!) + BigInt((it.c % 16) * 4096);
+    const addr = RAW_ADDRS[it.b % 5]! + BigInt((it.c % 16) * 4096);
     if (it.d % 2) this.emit('dev_write_raw', { dev: dev.name, addr, len: 64, seed: this.nextSeed() });
     else this.emit('dev_read_raw', { dev: dev.name, addr, len: 64 });
   }
@@ -453,7 +462,7 @@ export class ProgramBuilder {
     const m = this.map(it, dir);
     if (!m) return;
     const b = m.bufs[0]!;
-    const len = Math.min(m.len, [64, 512, 4096][it.c % 3]!);
+    const len = Math.min(m.len, IO_LENS[it.c % 3]!);
     if (dir !== 'from_device') {
       if (it.d % 2) {
         // the CPU fills the buffer while it owns it (every mapping of those bytes), then hands it back
