@@ -17,7 +17,7 @@
  * - minimization of the mask-games crash padded with 1,000 unrelated
  *   statements, beside fast-check's own shrinking of the same failure.
  *
- * Usage: npm run build && node dist/bench/engine.js [--runs N]. It runs
+ * Usage: npm run build && node dist/bench/engine.js [--runs N] [--rounds N]. It runs
  * compiled, like the workers: under tsx every named closure pays a
  * `__name` call (esbuild's keepNames), which would tax both sides unevenly.
  */
@@ -184,8 +184,8 @@ function minimizeBench(): void {
   row('fast-check shrinking of the same failure', `${(t1 - t0).toFixed(0)} ms`, `${out.numShrinks} shrinks; result ${fcProgram?.length ?? '-'} statements${out.interrupted ? ` (stopped at the ${FC_SHRINK_LIMIT_MS / 1000} s limit)` : ''} (fc.subarray of the padded program)`);
 }
 
-/** Rounds of the fuzz and bare-loop measurements; each ratio is the median of its per-round ratios. */
-const ROUNDS = 3;
+/** Rounds of the fuzz and bare-loop measurements (`--rounds N`); each ratio is the median of its per-round ratios. */
+const ROUNDS = Number(args[args.indexOf('--rounds') + 1] ?? 0) || 3;
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
