@@ -6,7 +6,7 @@ import { SharedCorpusReader, SharedCorpusWriter } from '../src/engine/shared-cor
 import { intentsArb } from '../src/program/arbitrary.js';
 import type { Intent } from '../src/program/generate.js';
 
-/** Plain objects (fc.record makes null-prototype ones), for deepEqual. */
+/** Plain objects, for deepEqual (the reader builds its own). */
 const plain = (entries: readonly (readonly Intent[])[]) => entries.map((e) => e.map((i) => ({ ...i })));
 
 test('a reader sees exactly the appended entries, across growth of both buffers', () => {
