@@ -4,7 +4,7 @@
  * crash. Every run has a step budget; an exception that is not a verdict is
  * a model panic, never swallowed.
  */
-import type { OpName, Program, Statement } from '../program/ast.js';
+import type { Program, Statement } from '../program/ast.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Machine } from '../machine/machine.js';
 import type { BypassPolicy } from '../policy/policy.js';
@@ -64,12 +64,9 @@ const OP_CODE = new Map(OP_NAMES.map((op, i) => [op, i] as const));
  * index: none 0, direct 1, bounce 2, iommu 3). Coverage events and histogram
  * slots use it, so the hot path builds no strings.
  */
-export function statementCode(op: OpName, path: string): number {
-  return OP_CODE.get(op)! * 4 + pathCode(path);
-}
-
-function pathCode(path: string): number {
-  return path === 'direct' ? 1 : path === 'bounce' ? 2 : path === 'iommu' ? 3 : 0;
+export function statementCode(opIndex: number, path: string): number {
+  // the inverse of CODE_PATHS, by comparison: the paths are constant strings
+  return opIndex * 4 + (path === 'direct' ? 1 : path === 'bounce' ? 2 : path === 'iommu' ? 3 : 0);
 }
 
 /**
@@ -110,7 +107,7 @@ export function runProgram(program: Program, machine: Machine, policy: BypassPol
       const t0 = sampled ? performance.now() : 0;
       OPS[s.op](ctx, s);
       if (coverage !== undefined || sampled) {
-        const code = (ops ??= opIndexes(stmts))[i]! * 4 + pathCode(ctx.path);
+        const code = statementCode((ops ??= opIndexes(stmts))[i]!, ctx.path);
         if (coverage !== undefined) {
           coverage.hit(100 + code * 2 + (ctx.skipped ? 1 : 0));
           coverage.hitEvents(takeEvents(machine.v));

@@ -74,11 +74,7 @@ const COHERENT_SIZES = [2048, 4096, 8192, 32768, 65536];
 // choice lists, built once rather than as a literal at every intent
 const DEVICE_WIDTHS = [64, 64, 64, 48, 40];
 const MASK_OPS = ['set_mask_and_coherent', 'set_mask', 'set_coherent_mask'] as const;
-/** map lengths after the first choice, which is the rest of the buffer */
-const MAP_LENS = [64, 512, 4096];
 const CPU_LENS = [64, 256, 512, 4096];
-/** device access lengths before the last choice, which is the whole mapping */
-const TOUCH_LENS = [64, 512, 4096];
 const COHERENT_IO_LENS = [8, 64, 128, 2048];
 const RAW_ADDRS = [0x1000n, 0x100000000n, 0xfffff000n, 0x10000000n, 0x7000000n];
 const IO_LENS = [64, 512, 4096];
@@ -340,7 +336,7 @@ export class ProgramBuilder {
     const dir = dirHint ?? DIRECTIONS[it.c % 3]!;
     const size = b.size;
     const off = size >= 512 && it.d % 3 === 1 ? Math.min(size / 2, 256) : 0;
-    const len = Math.max(1, Math.min(size - off, it.d % 4 === 0 ? size - off : MAP_LENS[(it.d % 4) - 1]!));
+    const len = Math.max(1, Math.min(size - off, [size - off, 64, 512, 4096][it.d % 4]!));
     // legal: no overlap with a live mapping unless both are to_device
     const target = b;
     const clash = this.mapsOf(target).some((m) => !(dir === 'to_device' && m.dir === 'to_device') && overlaps(m, target, off, len));
@@ -422,7 +418,7 @@ export class ProgramBuilder {
 
   private deviceTouch(m: GMap, it: Intent, write: boolean): void {
     const max = m.sg ? m.bufs[0]!.size : m.len;
-    const len = Math.max(1, Math.min(max, it.c % 4 === 3 ? max : TOUCH_LENS[it.c % 4]!));
+    const len = Math.max(1, Math.min(max, [64, 512, 4096, max][it.c % 4]!));
     const off = Math.min(max - len, (it.d % 3) * 64);
     const handle: string | SegmentRef = m.sg ? { name: m.name, index: 0 } : m.name;
     this.emit(write ? 'dev_write' : 'dev_read', { dev: m.dev.name, handle, off, len, seed: write ? this.nextSeed() : undefined });

@@ -55,7 +55,6 @@ export class HistogramRecorder {
   }
 }
 
-
 /**
  * Counts one value (ns) as the histograms will hold it: rounded, at least 1,
  * and cut to the lowest value of its histogram bucket. The histograms keep 3
