@@ -78,6 +78,19 @@ test('the same seed and program count give the same signatures with 1 and 2 work
   assert.equal(one.summary.coverageBits, two.summary.coverageBits);
 });
 
+test('every crash stored as found replays to its verdict: the coordinator rebuilds each program from its coordinates', () => {
+  // no minimization, so each file is the program the coordinator rebuilt and printed (workers send no text);
+  // the second run mutates the first run's files, the third kind of program a worker runs
+  const dirs = scratch('rebuilt');
+  const first = fuzzJson(['--runs', '384', '--seed', '21', '--mode', 'all', '--workers', '2', '--no-minimize'], dirs);
+  const second = fuzzJson(['--runs', '384', '--seed', '22', '--mode', 'misuse', '--workers', '2', '--no-minimize'], dirs);
+  assert.ok(first.summary.crashes.filter((c) => c.new).length > 10, 'the first run stores crashes');
+  assert.ok(second.summary.crashes.some((c) => c.new), 'the second run stores crashes of its own');
+  const reg = dmafuzz(['regress', dirs.corpus]);
+  assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+  assert.doesNotMatch(reg.stdout, /DIFFERS/);
+});
+
 test('a hanging and a throwing program are recorded, the worker replaced, and the run goes on', () => {
   const dirs = scratch('inject');
   const { summary, stderr } = fuzzJson(['--runs', '1024', '--seed', '5', '--workers', '2', '--stuck-ms', '1500', '--inject', 'hang:0.2.3,throw:1.4.7'], dirs);

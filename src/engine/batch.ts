@@ -11,7 +11,6 @@ import { Coverage, SharedCoverage } from '../machine/coverage.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { BypassPolicy } from '../policy/policy.js';
 import { opIndexes, runProgram } from '../exec/executor.js';
-import { printProgram } from '../program/print.js';
 import { programAt, type SourcedProgram, type SourceOptions } from './program-source.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, WorkerSetup } from './protocol.js';
 import { packIntents, SharedCorpusReader } from './shared-corpus.js';
@@ -122,7 +121,7 @@ export class BatchRunner {
         // report a signature once per worker, and again only with a shorter program (a smaller repro)
         if (v.verdict === 'crash' && src.program.statements.length < (this.reported.get(v.signature!) ?? Infinity)) {
           this.reported.set(v.signature!, src.program.statements.length);
-          result.crashes.push(crashRecord(task, index, policy.name, src.program, v, r.steps));
+          result.crashes.push(crashRecord(task, index, policy.name, src.program.statements.length, v));
         }
       }
       result.programs++;
@@ -199,7 +198,7 @@ export class BatchRunner {
   }
 }
 
-function crashRecord(task: FuzzTask, index: number, policy: string, program: Parameters<typeof printProgram>[0], v: ReturnType<typeof runProgram>['verdict'], steps: number): FoundCrash {
+function crashRecord(task: FuzzTask, index: number, policy: string, statements: number, v: ReturnType<typeof runProgram>['verdict']): FoundCrash {
   return {
     signature: v.signature!,
     kind: v.kind!,
@@ -207,9 +206,7 @@ function crashRecord(task: FuzzTask, index: number, policy: string, program: Par
     policy,
     statement: (v.statementIndex ?? 0) + 1,
     message: v.message ?? '',
-    // the machine line names the policy, so that replaying the file alone reproduces the crash
-    text: printProgram({ ...program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] }),
-    statements: program.statements.length,
+    statements,
     coords: { epoch: task.epoch, batch: task.batch, index },
   };
 }

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { SharedCoverage } from '../machine/coverage.js';
-import type { MachineWord } from '../program/ast.js';
+import type { MachineWord, Program } from '../program/ast.js';
 import type { GenMode, Intent } from '../program/generate.js';
 import type { BatchResult, FlushResult, FlushTask, FoundCrash, FuzzTask, MinimizeOutcome, MinimizeTask, WorkerSetup } from './protocol.js';
 import { SharedCorpusReader, SharedCorpusWriter, type CorpusSnapshot } from './shared-corpus.js';
@@ -128,6 +128,8 @@ export class Coordinator {
   /** how many corpus entries each epoch's programs could mutate (its snapshot), by epoch */
   readonly epochCorpusLengths: number[] = [];
   private pool!: Piscina;
+  /** the corpus directory's programs, parsed when a crash's program is first rebuilt */
+  private files: Program[] | undefined;
   private nextTaskId = 1;
   private readonly listeners: Array<(e: CrashEntry) => void> = [];
   private readonly pending = new Set<Promise<void>>();
@@ -268,7 +270,7 @@ export class Coordinator {
     this.running.set(task.taskId, abort);
     try {
       const r = (await this.pool.run(task, { signal: abort.signal })) as BatchResult;
-      this.absorb(r);
+      this.absorb(r, task);
       return r;
     } catch (e) {
       this.recordWorkerFailure(task, abort.signal.aborted ? 'hang' : 'model-panic', e);
@@ -293,7 +295,7 @@ export class Coordinator {
     }
   }
 
-  private absorb(r: BatchResult): void {
+  private absorb(r: BatchResult, task: FuzzTask): void {
     const s = this.state;
     s.programs += r.programs;
     s.runs += r.runs;
@@ -305,7 +307,7 @@ export class Coordinator {
       t.escaped += sec.escaped;
     }
     for (const d of r.histograms) this.histograms.addDelta(d);
-    for (const c of r.crashes) this.recordCrash(c);
+    for (const c of r.crashes) this.recordCrash(c, () => this.rebuild(task, c.coords.index, c.policy).text);
   }
 
   /**
@@ -314,26 +316,28 @@ export class Coordinator {
    * program with a signature already stored is minimized too and replaces
    * the entry if it ends up smaller.
    */
-  private recordCrash(c: FoundCrash): void {
+  private recordCrash(c: FoundCrash, rebuild: () => string): void {
     const existing = this.state.crashes.get(c.signature);
     if (existing) {
-      if (this.cfg.minimize && !existing.minimizing && c.statements < existing.storedStatements) this.minimizeInto(existing, c.text, c.policy);
+      if (this.cfg.minimize && !existing.minimizing && c.statements < existing.storedStatements) this.minimizeInto(existing, (c.text ??= rebuild()), c.policy);
       return;
     }
+    // every entry keeps its program (the summary's repro); only the first report of a signature gets here
+    const text = (c.text ??= rebuild());
     const before = this.cfg.knownEntries.get(c.signature);
     if (before) {
       // known from the corpus: the stored entry stands until a smaller repro turns up
-      const entry = this.makeEntry(c, before.file, false);
+      const entry = this.makeEntry(c, text, before.file, false);
       entry.storedStatements = before.statements;
       if (before.firstSeen) entry.firstSeen = before.firstSeen;
       this.state.crashes.set(c.signature, entry);
-      if (this.cfg.minimize && c.statements < before.statements) this.minimizeInto(entry, c.text, c.policy);
+      if (this.cfg.minimize && c.statements < before.statements) this.minimizeInto(entry, text, c.policy);
       return;
     }
     const isNew = !this.cfg.known.has(c.signature);
     if (!isNew) {
       // known from an entry that records several policies (the thread cases): nothing to write
-      this.state.crashes.set(c.signature, this.makeEntry(c, '(already in the corpus)', false));
+      this.state.crashes.set(c.signature, this.makeEntry(c, text, '(already in the corpus)', false));
       return;
     }
     const firstSeen = new Date().toISOString();
@@ -345,19 +349,19 @@ export class Coordinator {
       firstSeen,
       originalStatements: c.statements,
       minimizedStatements: c.statements,
-      text: c.text,
+      text,
       statement: c.statement,
       message: c.message,
       notReplayable: c.coords && c.signature.includes('/worker/') ? 'recorded by the worker watchdog; the program alone does not reproduce it' : undefined,
     });
-    const entry = this.makeEntry(c, file, isNew);
+    const entry = this.makeEntry(c, text, file, isNew);
     entry.firstSeen = firstSeen;
     this.state.crashes.set(c.signature, entry);
     for (const fn of this.listeners) fn(entry);
-    if (this.cfg.minimize && c.kind !== 'hang') this.minimizeInto(entry, c.text, c.policy);
+    if (this.cfg.minimize && c.kind !== 'hang') this.minimizeInto(entry, text, c.policy);
   }
 
-  private makeEntry(c: FoundCrash, file: string, isNew: boolean): CrashEntry {
+  private makeEntry(c: FoundCrash, text: string, file: string, isNew: boolean): CrashEntry {
     return {
       crash: c,
       file,
@@ -367,7 +371,7 @@ export class Coordinator {
       storedStatements: c.statements,
       minimized: false,
       minimizing: false,
-      text: c.text,
+      text,
     };
   }
 
@@ -440,24 +444,39 @@ export class Coordinator {
       }
     }
     if (kind === 'hang') this.state.hangs++;
+    const policy = task.policies[policyIndex] ?? task.policies[0]!;
+    const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;
+    const { text, statements } = this.rebuild(task, index, policy);
+    this.recordCrash(
+      {
+        signature: `${policy}/${kind}/worker/${kind === 'hang' ? 'stuck' : 'died'}`,
+        kind,
+        blame: 'model',
+        policy,
+        statement: 1,
+        message: why,
+        text,
+        statements,
+        coords: { epoch: task.epoch, batch: task.batch, index },
+      },
+      () => text,
+    );
+  }
+
+  /**
+   * Program `index` of a batch, rebuilt from its coordinates (the epoch's
+   * corpus snapshot, the corpus files) and printed with a machine line that
+   * names the policy, so that replaying the file alone reproduces what the
+   * worker saw.
+   */
+  private rebuild(task: FuzzTask, index: number, policy: string): { text: string; statements: number } {
     const src = programAt(
       { runSeed: task.runSeed, epoch: task.epoch, batch: task.batch, index },
       this.corpusOfEpoch(task.epoch),
       { mode: task.mode, machine: task.machine, maxIntents: task.maxIntents, longIntents: task.longIntents },
-      parseCorpusTexts(this.cfg.fileCorpus),
+      (this.files ??= parseCorpusTexts(this.cfg.fileCorpus)),
     );
-    const policy = task.policies[policyIndex] ?? task.policies[0]!;
-    const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;
-    this.recordCrash({
-      signature: `${policy}/${kind}/worker/${kind === 'hang' ? 'stuck' : 'died'}`,
-      kind,
-      blame: 'model',
-      policy,
-      statement: 1,
-      message: why,
-      text: printProgram({ ...src.program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] }),
-      statements: src.program.statements.length,
-      coords: { epoch: task.epoch, batch: task.batch, index },
-    });
+    const text = printProgram({ ...src.program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] });
+    return { text, statements: src.program.statements.length };
   }
 }

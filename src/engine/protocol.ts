@@ -52,8 +52,13 @@ export interface FoundCrash {
   /** 1-based statement number in the printed program (its line minus the header) */
   statement: number;
   message: string;
-  /** the program in the v1 text format, machine line included */
-  text: string;
+  /**
+   * The program in the v1 text format, machine line included. Workers leave
+   * it out: the coordinator rebuilds the program from `coords` when it needs
+   * the text (a new signature, a smaller repro), so that the worker spends
+   * no time printing programs the coordinator drops as already known.
+   */
+  text?: string;
   statements: number;
   coords: { epoch: number; batch: number; index: number };
 }
