@@ -67,15 +67,26 @@ test('legal mode finds the mask-games crash under the three racy designs, nothin
   assert.ok(again.summary.crashes.every((c) => !c.new));
 });
 
-test('the same seed and program count give the same signatures with 1 and 2 workers', () => {
-  const one = fuzzJson(['--runs', '512', '--seed', '3', '--mode', 'all', '--workers', '1'], scratch('det1'));
-  const two = fuzzJson(['--runs', '512', '--seed', '3', '--mode', 'all', '--workers', '2'], scratch('det2'));
+/** A corpus directory's files, each without its first-seen line (a timestamp): what a run stored. */
+function corpusFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fs.readdirSync(dir).sort()) out.set(f, fs.readFileSync(path.join(dir, f), 'utf8').replace(/^# first-seen: .*\n/m, ''));
+  return out;
+}
+
+test('the same seed and program count give the same signatures, and the same corpus files, with 1 and 2 workers', () => {
+  const dirs1 = scratch('det1');
+  const dirs2 = scratch('det2');
+  const one = fuzzJson(['--runs', '512', '--seed', '3', '--mode', 'all', '--workers', '1'], dirs1);
+  const two = fuzzJson(['--runs', '512', '--seed', '3', '--mode', 'all', '--workers', '2'], dirs2);
   const sigs = (s: Summary) => s.crashes.map((c) => c.signature).sort();
   assert.equal(one.summary.programs, 512);
   assert.equal(two.summary.programs, 512);
   assert.ok(sigs(one.summary).length > 10);
   assert.deepEqual(sigs(one.summary), sigs(two.summary));
   assert.equal(one.summary.coverageBits, two.summary.coverageBits);
+  // each signature's file is made from the same program (its shortest, earliest report) and minimized the same way
+  assert.deepEqual(corpusFiles(dirs2.corpus), corpusFiles(dirs1.corpus));
 });
 
 test('every crash stored as found replays to its verdict: the coordinator rebuilds each program from its coordinates', () => {

@@ -60,6 +60,7 @@ export interface FuzzConfig {
 }
 
 export interface CrashEntry {
+  /** the canonical report so far (see `precedes`), its text filled in */
   crash: FoundCrash;
   file: string;
   isNew: boolean;
@@ -67,6 +68,8 @@ export interface CrashEntry {
   firstSeen: string;
   /** statements in the stored program (shrinks when minimization finishes) */
   storedStatements: number;
+  /** for a signature the corpus already had: its entry's length, which a minimized repro must beat to replace it */
+  priorStatements?: number;
   minimized: boolean;
   minimizing: boolean;
   /** the stored (minimized) program text */
@@ -311,27 +314,35 @@ export class Coordinator {
   }
 
   /**
-   * A new signature goes to the corpus at once (atomically), as found; a
-   * worker then minimizes it and the entry is replaced. A later, smaller
-   * program with a signature already stored is minimized too and replaces
-   * the entry if it ends up smaller.
+   * A new signature goes to the corpus at once (atomically), as found, and a
+   * worker then minimizes it. The program a signature's repro is made from is
+   * its canonical report (`precedes`): when a report that precedes the
+   * current one arrives, the file is rewritten with it, as found, and
+   * minimized again. Whatever the worker count, every signature's file is
+   * therefore made from the same program.
    */
   private recordCrash(c: FoundCrash, rebuild: () => string): void {
     const existing = this.state.crashes.get(c.signature);
     if (existing) {
-      if (this.cfg.minimize && !existing.minimizing && c.statements < existing.storedStatements) this.minimizeInto(existing, (c.text ??= rebuild()), c.policy);
+      if (!precedes(c, existing.crash)) return;
+      c.text ??= rebuild();
+      existing.crash = c;
+      if (existing.isNew) {
+        this.storeAsFound(existing);
+        this.minimizeCanonical(existing);
+      }
       return;
     }
     // every entry keeps its program (the summary's repro); only the first report of a signature gets here
     const text = (c.text ??= rebuild());
     const before = this.cfg.knownEntries.get(c.signature);
     if (before) {
-      // known from the corpus: the stored entry stands until a smaller repro turns up
+      // known from the corpus: the stored entry stands unless the end-of-run minimization beats it
       const entry = this.makeEntry(c, text, before.file, false);
       entry.storedStatements = before.statements;
+      entry.priorStatements = before.statements;
       if (before.firstSeen) entry.firstSeen = before.firstSeen;
       this.state.crashes.set(c.signature, entry);
-      if (this.cfg.minimize && c.statements < before.statements) this.minimizeInto(entry, text, c.policy);
       return;
     }
     const isNew = !this.cfg.known.has(c.signature);
@@ -340,25 +351,33 @@ export class Coordinator {
       this.state.crashes.set(c.signature, this.makeEntry(c, text, '(already in the corpus)', false));
       return;
     }
-    const firstSeen = new Date().toISOString();
-    const file = writeEntry(this.cfg.corpusDir, {
+    const entry = this.makeEntry(c, text, '', isNew);
+    entry.firstSeen = new Date().toISOString();
+    this.storeAsFound(entry);
+    this.state.crashes.set(c.signature, entry);
+    for (const fn of this.listeners) fn(entry);
+    this.minimizeCanonical(entry);
+  }
+
+  /** Writes an entry's canonical report to the corpus as found (atomically, replacing what was there). */
+  private storeAsFound(entry: CrashEntry): void {
+    const c = entry.crash;
+    entry.file = writeEntry(this.cfg.corpusDir, {
       signature: c.signature,
       kind: c.kind,
       blame: c.blame,
       policy: c.policy,
-      firstSeen,
+      firstSeen: entry.firstSeen,
       originalStatements: c.statements,
       minimizedStatements: c.statements,
-      text,
+      text: c.text!,
       statement: c.statement,
       message: c.message,
-      notReplayable: c.coords && c.signature.includes('/worker/') ? 'recorded by the worker watchdog; the program alone does not reproduce it' : undefined,
+      notReplayable: replayable(c) ? undefined : 'recorded by the worker watchdog; the program alone does not reproduce it',
     });
-    const entry = this.makeEntry(c, text, file, isNew);
-    entry.firstSeen = firstSeen;
-    this.state.crashes.set(c.signature, entry);
-    for (const fn of this.listeners) fn(entry);
-    if (this.cfg.minimize && c.kind !== 'hang') this.minimizeInto(entry, text, c.policy);
+    entry.text = c.text!;
+    entry.storedStatements = c.statements;
+    entry.minimized = false;
   }
 
   private makeEntry(c: FoundCrash, text: string, file: string, isNew: boolean): CrashEntry {
@@ -375,24 +394,33 @@ export class Coordinator {
     };
   }
 
-  /** Minimizes in a worker while the others keep fuzzing; replaces the entry when smaller. */
-  private minimizeInto(entry: CrashEntry, text: string, policy: string): void {
+  /**
+   * Minimizes the entry's canonical report in a worker while the others keep
+   * fuzzing, and stores the result if it is smaller (and, for a signature the
+   * corpus already had, smaller than the corpus's entry). A minimization whose
+   * report was superseded while it ran is dropped, and the new canonical
+   * report is minimized instead.
+   */
+  private minimizeCanonical(entry: CrashEntry): void {
+    const from = entry.crash;
+    if (!this.cfg.minimize || entry.minimizing || from.kind === 'hang' || !replayable(from)) return;
     entry.minimizing = true;
-    const task: MinimizeTask = { kind: 'minimize', text, policy, machine: this.cfg.machine, maxEvaluations: 4000, maxMs: 10_000 };
+    const task: MinimizeTask = { kind: 'minimize', text: from.text!, policy: from.policy, machine: this.cfg.machine, maxEvaluations: 4000, maxMs: 10_000 };
     const job = (this.pool.run(task) as Promise<MinimizeOutcome>)
       .then((m) => {
-        if (m.signature !== entry.crash.signature || m.statements >= entry.storedStatements) return;
+        if (entry.crash !== from || m.signature !== from.signature || m.statements >= from.statements) return;
+        if (entry.priorStatements !== undefined && m.statements >= entry.priorStatements) return;
         writeEntry(this.cfg.corpusDir, {
-          signature: entry.crash.signature,
-          kind: entry.crash.kind,
-          blame: entry.crash.blame,
-          policy: entry.crash.policy,
+          signature: from.signature,
+          kind: from.kind,
+          blame: from.blame,
+          policy: from.policy,
           firstSeen: entry.firstSeen,
-          originalStatements: entry.crash.statements,
+          originalStatements: from.statements,
           minimizedStatements: m.statements,
           text: m.text,
           statement: m.failingIndex + 1,
-          message: entry.crash.message,
+          message: from.message,
         });
         entry.storedStatements = m.statements;
         entry.minimized = true;
@@ -404,8 +432,27 @@ export class Coordinator {
       .finally(() => {
         entry.minimizing = false;
         this.pending.delete(job);
+        if (entry.crash !== from && entry.isNew) this.minimizeCanonical(entry);
       });
     this.pending.add(job);
+  }
+
+  /**
+   * At the end of a run, when every report is in: a signature the corpus
+   * already had is minimized from its canonical report if that is shorter
+   * than the corpus's entry (and replaces the entry if the result is smaller
+   * still); then running minimizations get a bounded time to finish.
+   */
+  private async drainMinimizations(): Promise<void> {
+    for (const entry of this.state.crashes.values()) {
+      if (entry.priorStatements !== undefined && entry.crash.statements < entry.priorStatements) this.minimizeCanonical(entry);
+    }
+    const deadline = Date.now() + this.cfg.minimizeWaitMs;
+    // a minimization that ends may start the next one (its report was superseded): wait until none is left
+    while (this.pending.size > 0 && Date.now() < deadline) {
+      const timeout = new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref());
+      await Promise.race([Promise.all([...this.pending]), timeout]);
+    }
   }
 
   /** At the end of a run: every worker ships the histogram deltas it still holds. */
@@ -417,12 +464,6 @@ export class Coordinator {
     for (const r of results) for (const d of r.histograms) this.histograms.addDelta(d);
   }
 
-  /** At the end of a run: give running minimizations a bounded time to finish. */
-  private async drainMinimizations(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const deadline = new Promise((r) => setTimeout(r, this.cfg.minimizeWaitMs).unref());
-    await Promise.race([Promise.all([...this.pending]), deadline]);
-  }
 
   /**
    * A batch whose worker hung (stuck past its time) or died: piscina has
@@ -479,4 +520,26 @@ export class Coordinator {
     const text = printProgram({ ...src.program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] });
     return { text, statements: src.program.statements.length };
   }
+}
+
+/**
+ * The order of a signature's reports: the shorter program first, then the
+ * earlier by coordinates (epoch, batch, index). The first report in this
+ * order is the same whatever the worker count: every worker runs its batches
+ * in coordinate order and reports a signature the first time it sees it and
+ * again only with a strictly shorter program, so the worker that ran the
+ * shortest, earliest program reported it.
+ */
+export function precedes(a: FoundCrash, b: FoundCrash): boolean {
+  if (a.statements !== b.statements) return a.statements < b.statements;
+  const x = a.coords;
+  const y = b.coords;
+  if (x.epoch !== y.epoch) return x.epoch < y.epoch;
+  if (x.batch !== y.batch) return x.batch < y.batch;
+  return x.index < y.index;
+}
+
+/** A crash the watchdog recorded (a stuck or dead worker) is not reproduced by its program alone. */
+function replayable(c: FoundCrash): boolean {
+  return !c.signature.includes('/worker/');
 }
