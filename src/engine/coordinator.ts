@@ -359,8 +359,18 @@ export class Coordinator {
     this.minimizeCanonical(entry);
   }
 
-  /** Writes an entry's canonical report to the corpus as found (atomically, replacing what was there). */
+  /** Writes an entry's canonical report to the corpus as found. */
   private storeAsFound(entry: CrashEntry): void {
+    const c = entry.crash;
+    this.storeRepro(entry, c.text!, c.statements, c.statement, false);
+  }
+
+  /**
+   * Writes an entry's file (atomically, replacing what was there) with a
+   * repro of its canonical report: the report as found, or its minimized
+   * program (`statement` is then the failing statement's number in it).
+   */
+  private storeRepro(entry: CrashEntry, text: string, statements: number, statement: number, minimized: boolean): void {
     const c = entry.crash;
     entry.file = writeEntry(this.cfg.corpusDir, {
       signature: c.signature,
@@ -369,15 +379,15 @@ export class Coordinator {
       policy: c.policy,
       firstSeen: entry.firstSeen,
       originalStatements: c.statements,
-      minimizedStatements: c.statements,
-      text: c.text!,
-      statement: c.statement,
+      minimizedStatements: statements,
+      text,
+      statement,
       message: c.message,
       notReplayable: replayable(c) ? undefined : 'recorded by the worker watchdog; the program alone does not reproduce it',
     });
-    entry.text = c.text!;
-    entry.storedStatements = c.statements;
-    entry.minimized = false;
+    entry.text = text;
+    entry.storedStatements = statements;
+    entry.minimized = minimized;
   }
 
   private makeEntry(c: FoundCrash, text: string, file: string, isNew: boolean): CrashEntry {
@@ -410,21 +420,7 @@ export class Coordinator {
       .then((m) => {
         if (entry.crash !== from || m.signature !== from.signature || m.statements >= from.statements) return;
         if (entry.priorStatements !== undefined && m.statements >= entry.priorStatements) return;
-        writeEntry(this.cfg.corpusDir, {
-          signature: from.signature,
-          kind: from.kind,
-          blame: from.blame,
-          policy: from.policy,
-          firstSeen: entry.firstSeen,
-          originalStatements: from.statements,
-          minimizedStatements: m.statements,
-          text: m.text,
-          statement: m.failingIndex + 1,
-          message: from.message,
-        });
-        entry.storedStatements = m.statements;
-        entry.minimized = true;
-        entry.text = m.text;
+        this.storeRepro(entry, m.text, m.statements, m.failingIndex + 1, true);
       })
       .catch(() => {
         // a minimization that fails or is cut off leaves the stored program as found
@@ -463,7 +459,6 @@ export class Coordinator {
     const results = (await Promise.all(Array.from({ length: parties }, () => this.pool.run(task)))) as FlushResult[];
     for (const r of results) for (const d of r.histograms) this.histograms.addDelta(d);
   }
-
 
   /**
    * A batch whose worker hung (stuck past its time) or died: piscina has
