@@ -192,6 +192,14 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The median, or NaN (which fails every target) when no reading is left. */
+function medianOrNaN(xs: readonly number[]): number {
+  return xs.length ? median(xs) : NaN;
+}
+
+/** The most two workers can give over one on this two-core machine. */
+const MAX_TWO_WAY = 2;
+
 async function main(): Promise<void> {
   if (args.includes('--minimize-only')) return minimizeBench();
   console.log(`dmafuzz engine bench: node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), ${new Date().toISOString()}`);
@@ -231,16 +239,22 @@ async function main(): Promise<void> {
   row('fc.commands + fc.modelRun, same statements: statements/s', `${(fcSps / 1000).toFixed(0)}k`, 'the engine\'s intents as commands; one run of 3,000 programs per round');
   row('fc.commands + fc.modelRun, toy 64-byte commands: statements/s', `${(toySps / 1000).toFixed(0)}k`, 'a cheaper statement mix: for reference, not compared');
   const pass = (ok: boolean) => (ok ? 'PASS' : 'SHORT');
-  const speedup = median(rounds.map((x) => x.two.sps / x.one.sps));
+  // two workers on two cores cannot run more than twice as fast as one: a round that reads above 2x
+  // caught the VM slow during its 1-worker run, so it says nothing about the engine and is left out
+  const plausible = (xs: readonly number[]) => xs.filter((x) => !(x > MAX_TWO_WAY));
+  const speedups = rounds.map((x) => x.two.sps / x.one.sps);
+  const warmSpeedups = rounds.map((x) => x.two.warmSps / x.one.warmSps);
+  const speedup = medianOrNaN(plausible(speedups));
   const vsBare = median(rounds.map((x) => x.one.sps / x.bare.sps));
   const vsFc = median(rounds.map((x) => x.one.sps / x.fc));
   const engineVsFc = median(rounds.map((x) => x.two.sps / x.fc));
   const histCost = hist.histogramCost!;
   console.log('');
-  const warmSpeedup = median(rounds.map((x) => x.two.warmSps / x.one.warmSps));
+  const warmSpeedup = medianOrNaN(plausible(warmSpeedups));
+  const dropped = (xs: readonly number[]) => (xs.length > plausible(xs).length ? `; ${xs.length - plausible(xs).length} round(s) above ${MAX_TWO_WAY}x left out (VM drift)` : '');
   const warmVsBare = median(rounds.map((x) => x.one.warmSps / x.bare.warmSps));
-  row('2 workers / 1 worker (statements/s), whole run', speedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(speedup >= 1.8)}`);
-  row(`2 workers / 1 worker, after the first ${WARM_UP_MS / 1000} s`, warmSpeedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(warmSpeedup >= 1.8)} (the JIT's warm-up left out)`);
+  row('2 workers / 1 worker (statements/s), whole run', speedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(speedup >= 1.8)}${dropped(speedups)}`);
+  row(`2 workers / 1 worker, after the first ${WARM_UP_MS / 1000} s`, warmSpeedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(warmSpeedup >= 1.8)} (the JIT's warm-up left out)${dropped(warmSpeedups)}`);
   row('two 1-worker processes side by side / 1 worker', median(rounds.map((x) => x.procs.sps / x.one.sps)).toFixed(2) + 'x', `what the machine itself gives two-way (no target); after warm-up ${median(rounds.map((x) => x.procs.warmSps / x.one.warmSps)).toFixed(2)}x`);
   row('two bare loops in two processes / one bare loop', median(rounds.map((x) => x.bare2.sps / x.bare.sps)).toFixed(2) + 'x', `the machine's own two-way ceiling for this work (no target); after warm-up ${median(rounds.map((x) => x.bare2.warmSps / x.bare.warmSps)).toFixed(2)}x`);
   row('1 worker / bare loop (statements/s), whole run', (vsBare * 100).toFixed(0) + '%', `target >= 90%: ${pass(vsBare >= 0.9)}`);
