@@ -11,19 +11,19 @@ import { SharedCorpusWriter, SharedCorpusReader } from '../src/engine/shared-cor
 import { WATCH_BYTES, type FuzzTask } from '../src/engine/protocol.js';
 import { Coverage, SharedCoverage } from '../src/machine/coverage.js';
 import { BUILTIN_POLICIES } from '../src/policy/registry.js';
-import { programAt } from '../src/engine/program-source.js';
+import { programAt, type SourceOptions } from '../src/engine/program-source.js';
 import { Machine } from '../src/machine/machine.js';
 import { DEFAULT_CONFIG } from '../src/machine/config.js';
 import { runProgram } from '../src/exec/executor.js';
 
-const SOURCE = { mode: 'all', machine: [], maxIntents: 30, longIntents: 60 } as const;
+const SOURCE: SourceOptions = { mode: 'all', machine: [], maxIntents: 30, longIntents: 60 };
 
 test('a batch reports each new bit once, in its first program, and every new bit', async () => {
   const shared = new SharedCoverage();
   const corpus = new SharedCorpusWriter();
   const policies = BUILTIN_POLICIES.map((p) => p.name);
   const task: FuzzTask = {
-    kind: 'fuzz', taskId: 1, runSeed: 7, epoch: 0, batch: 0, count: 24, ...SOURCE, machine: [], policies,
+    kind: 'fuzz', taskId: 1, runSeed: 7, epoch: 0, batch: 0, count: 24, ...SOURCE, policies,
     corpus: corpus.snapshot(), coverage: shared.buffer, watch: new SharedArrayBuffer(WATCH_BYTES), stepBudget: 200_000, histograms: false,
   };
   const r = await new BatchRunner().run(task);
@@ -38,7 +38,7 @@ test('a batch reports each new bit once, in its first program, and every new bit
     // the packed intents decode to the program's own intents
     const w = new SharedCorpusWriter();
     w.appendPacked(f.intents);
-    const src = programAt({ runSeed: 7, epoch: 0, batch: 0, index: f.index }, [], { ...SOURCE, machine: [] });
+    const src = programAt({ runSeed: 7, epoch: 0, batch: 0, index: f.index }, [], SOURCE);
     assert.deepEqual(new SharedCorpusReader().entries(w.snapshot())[0], src.intents.map((i) => ({ ...i })));
   }
   // every bit any program set under any policy (the map was empty: all of them are new)
@@ -46,7 +46,7 @@ test('a batch reports each new bit once, in its first program, and every new bit
   const m = new Machine(DEFAULT_CONFIG);
   const cov = new Coverage();
   for (let index = 0; index < task.count; index++) {
-    const src = programAt({ runSeed: 7, epoch: 0, batch: 0, index }, [], { ...SOURCE, machine: [] });
+    const src = programAt({ runSeed: 7, epoch: 0, batch: 0, index }, [], SOURCE);
     for (const p of BUILTIN_POLICIES) {
       cov.reset();
       cov.hitName(p.name);
