@@ -29,6 +29,7 @@ interface Summary {
   crashes: Array<{ signature: string; kind: string; blame: string; policy: string; new: boolean; file: string }>;
   security: Array<{ policy: string; rogue: number; contained: number; escaped: number }>;
   coverageBits: number;
+  histograms: Array<{ key: string; kind: string; count: number; p99: number }>;
 }
 
 function fuzzJson(args: string[], dirs: { corpus: string; out: string }, timeoutMs = 120_000): { code: number; summary: Summary; stderr: string } {
@@ -87,6 +88,10 @@ test('the same seed and program count give the same signatures, and the same cor
   assert.equal(one.summary.coverageBits, two.summary.coverageBits);
   // each signature's file is made from the same program (its shortest, earliest report) and minimized the same way
   assert.deepEqual(corpusFiles(dirs2.corpus), corpusFiles(dirs1.corpus));
+  // the modelled histograms sample the same statements whoever runs them: every worker's counts reached the report
+  const modelled = (s: Summary) => s.histograms.filter((h) => h.kind === 'modelled').map((h) => `${h.key} ${h.count} ${h.p99}`);
+  assert.ok(modelled(one.summary).length > 20);
+  assert.deepEqual(modelled(two.summary), modelled(one.summary));
 });
 
 test('every crash stored as found replays to its verdict: the coordinator rebuilds each program from its coordinates', () => {

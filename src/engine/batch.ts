@@ -5,6 +5,7 @@
  * worker thread, but is plain code importable anywhere (tests, the bench's
  * bare loop).
  */
+import { threadId } from 'node:worker_threads';
 import { Machine } from '../machine/machine.js';
 import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
 import { Coverage, SharedCoverage } from '../machine/coverage.js';
@@ -20,6 +21,7 @@ import { CODE_PATHS } from '../exec/executor.js';
 import { OP_NAMES } from '../program/syntax.js';
 import type { Program } from '../program/ast.js';
 import { parseCorpusTexts } from './program-source.js';
+import { precedes } from './report-order.js';
 
 /** How often a worker ships its histogram deltas with a batch result. */
 export const HIST_SHIP_MS = 10_000;
@@ -39,8 +41,8 @@ export class BatchRunner {
   private readonly histograms = new HistogramRecorder();
   private watchSlot = -1;
   private lastShipMs = performance.now();
-  /** signatures this worker has reported, with the length of the program it reported */
-  private readonly reported = new Map<string, number>();
+  /** signatures this worker has reported, with the report it last sent (see `precedes`) */
+  private readonly reported = new Map<string, FoundCrash>();
 
   private readonly corpus = new SharedCorpusReader();
   /** the corpus directory's programs, parsed once per worker */
@@ -118,10 +120,16 @@ export class BatchRunner {
         sec.contained += r.verdict.security.contained;
         sec.escaped += r.verdict.security.escaped;
         const v = r.verdict;
-        // report a signature once per worker, and again only with a shorter program (a smaller repro)
-        if (v.verdict === 'crash' && src.program.statements.length < (this.reported.get(v.signature!) ?? Infinity)) {
-          this.reported.set(v.signature!, src.program.statements.length);
-          result.crashes.push(crashRecord(task, index, policy.name, src.program.statements.length, v));
+        // report a signature once per worker, and again only with a report that precedes it (a smaller repro,
+        // or one as small and earlier: batches may reach a worker out of order)
+        if (v.verdict === 'crash') {
+          const sent = this.reported.get(v.signature!);
+          const rank = { statements: src.program.statements.length, coords: { epoch: task.epoch, batch: task.batch, index } };
+          if (sent === undefined || precedes(rank, sent)) {
+            const c = crashRecord(task, index, policy.name, rank.statements, v);
+            this.reported.set(v.signature!, c);
+            result.crashes.push(c);
+          }
         }
       }
       result.programs++;
@@ -144,16 +152,11 @@ export class BatchRunner {
     return result;
   }
 
-  /** The end-of-run flush: wait until every worker holds one flush task, then hand over what is left. */
-  async flush(task: FlushTask): Promise<FlushResult> {
-    const counter = new Int32Array(task.barrier);
-    Atomics.add(counter, 0, 1);
-    const deadline = Date.now() + 5000;
-    while (Atomics.load(counter, 0) < task.parties && Date.now() < deadline) Atomics.wait(counter, 0, Atomics.load(counter, 0), 50);
-    Atomics.notify(counter, 0);
+  /** The end-of-run flush: hand over what is left (nothing, when asked again), naming this thread. */
+  async flush(_task: FlushTask): Promise<FlushResult> {
     this.lastShipMs = performance.now();
     for (const kc of this.keys.values()) kc.drain(this.histograms);
-    return { histograms: this.histograms.takeDeltas() };
+    return { threadId, histograms: this.histograms.takeDeltas() };
   }
 
   /** Per-policy value counters, kept across batches until the next shipment. */
@@ -190,6 +193,8 @@ export class BatchRunner {
     if (this.watchSlot >= 0) return this.watchSlot;
     for (let s = 0; s < WATCH_SLOTS; s++) {
       if (Atomics.compareExchange(watch, s * WATCH_FIELDS + 3, 0, 1) === 0) {
+        // the coordinator stops a stuck worker by its thread id
+        watch[s * WATCH_FIELDS + 4] = threadId;
         this.watchSlot = s;
         return s;
       }

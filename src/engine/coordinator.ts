@@ -24,6 +24,7 @@ import { printProgram } from '../program/print.js';
 import { writeEntry } from './corpus-store.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
 import { HistogramSet } from '../report/histograms.js';
+import { precedes } from './report-order.js';
 import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzConfig {
@@ -104,6 +105,9 @@ export const DEFAULTS = {
   stuckMs: 5000,
 };
 
+/** How long the end of a run waits for every worker's last histogram counts. */
+const FLUSH_WAIT_MS = 15_000;
+
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
@@ -122,8 +126,10 @@ export class Coordinator {
   readonly histograms = new HistogramSet();
   private readonly coverage = new SharedCoverage();
   private readonly watch = new SharedArrayBuffer(WATCH_BYTES);
-  /** fuzz tasks in flight, by task id, to abort one whose worker stopped beating */
-  private readonly running = new Map<number, AbortController>();
+  /** fuzz tasks in flight, by task id */
+  private readonly running = new Set<number>();
+  /** tasks the watchdog found stuck: their worker was stopped */
+  private readonly stuck = new Set<number>();
   /** the coverage corpus, in the log the workers read (the only copy) */
   private readonly sharedCorpus = new SharedCorpusWriter();
   /** decodes it here when a program must be rebuilt (a failed batch, the bench) */
@@ -175,7 +181,14 @@ export class Coordinator {
       minThreads: cfg.workers,
       maxThreads: cfg.workers,
       idleTimeout: 60_000,
-      concurrentTasksPerWorker: 1,
+      // two tasks per worker: the next batch already waits in the worker's port when one ends, so
+      // a worker never idles for the round trip to this thread (0.7 ms median, several ms while
+      // this thread writes crashes). piscina runs a task that has an AbortSignal alone in its
+      // worker, so fuzz tasks carry none: the watchdog stops a stuck thread itself, and a batch
+      // queued behind it dies with it and is run again (runTask)
+      concurrentTasksPerWorker: 2,
+      // tasks go out in the order they were queued (coordinate order), not requeued at the tail
+      stricterFIFO: true,
       workerData: { fileCorpus: cfg.fileCorpus } satisfies WorkerSetup,
     });
     this.state.startedMs = Date.now();
@@ -247,7 +260,7 @@ export class Coordinator {
     return this.corpusReader.entries({ ...this.sharedCorpus.snapshot(), length: this.epochCorpusLengths[epoch] ?? 0 });
   }
 
-  private async runTask(epoch: number, batch: number, count: number, snapshot: CorpusSnapshot): Promise<BatchResult | undefined> {
+  private async runTask(epoch: number, batch: number, count: number, snapshot: CorpusSnapshot, attempt = 0): Promise<BatchResult | undefined> {
     const cfg = this.cfg;
     const task: FuzzTask = {
       kind: 'fuzz',
@@ -269,14 +282,17 @@ export class Coordinator {
       costs: cfg.costs,
       inject: cfg.inject,
     };
-    const abort = new AbortController();
-    this.running.set(task.taskId, abort);
+    this.running.add(task.taskId);
     try {
-      const r = (await this.pool.run(task, { signal: abort.signal })) as BatchResult;
+      const r = (await this.pool.run(task)) as BatchResult;
       this.absorb(r, task);
       return r;
     } catch (e) {
-      this.recordWorkerFailure(task, abort.signal.aborted ? 'hang' : 'model-panic', e);
+      // a batch that never started (no slot names it) was waiting behind one whose worker was
+      // stopped or died: nothing of it ran, so it runs again, once
+      const hung = this.stuck.delete(task.taskId);
+      if (!hung && attempt === 0 && !this.slotOf(task.taskId)) return this.runTask(epoch, batch, count, snapshot, 1);
+      this.recordWorkerFailure(task, hung ? 'hang' : 'model-panic', e);
       return undefined;
     } finally {
       this.running.delete(task.taskId);
@@ -285,7 +301,8 @@ export class Coordinator {
 
   /**
    * The watchdog: a fuzz task whose worker has been on one program for more
-   * than stuckMs is aborted (piscina terminates and replaces the thread). A
+   * than stuckMs has its thread terminated (piscina replaces it, and fails the
+   * thread's tasks: the stuck one becomes a hang, the one queued behind it runs again). A
    * task still waiting in the queue has no slot yet and is left alone.
    */
   private checkStuck(): void {
@@ -293,9 +310,19 @@ export class Coordinator {
     const now = Date.now();
     for (let slot = 0; slot < WATCH_SLOTS; slot++) {
       const taskId = fields[slot * WATCH_FIELDS]!;
-      const abort = taskId ? this.running.get(taskId) : undefined;
-      if (abort && !abort.signal.aborted && now - beats[slot]! > this.cfg.stuckMs) abort.abort();
+      if (!taskId || !this.running.has(taskId) || this.stuck.has(taskId) || now - beats[slot]! <= this.cfg.stuckMs) continue;
+      const thread = this.pool.threads.find((t) => t.threadId === fields[slot * WATCH_FIELDS + 4]);
+      if (!thread) continue;
+      this.stuck.add(taskId);
+      void thread.terminate();
     }
+  }
+
+  /** Whether a worker has started the task: its slot names it from the task's first program on. */
+  private slotOf(taskId: number): boolean {
+    const { fields } = watchViews(this.watch);
+    for (let slot = 0; slot < WATCH_SLOTS; slot++) if (fields[slot * WATCH_FIELDS] === taskId) return true;
+    return false;
   }
 
   private absorb(r: BatchResult, task: FuzzTask): void {
@@ -451,13 +478,25 @@ export class Coordinator {
     }
   }
 
-  /** At the end of a run: every worker ships the histogram deltas it still holds. */
+  /**
+   * At the end of a run: every worker ships the histogram deltas it still
+   * holds. Flush tasks go out, as many as there are threads not yet heard
+   * from, until every thread has answered: an idle worker may take several
+   * (its later answers are empty) while another finishes a minimization.
+   */
   private async flushHistograms(): Promise<void> {
-    const parties = this.pool.threads.length;
-    if (parties === 0) return;
-    const task: FlushTask = { kind: 'flush', barrier: new SharedArrayBuffer(4), parties };
-    const results = (await Promise.all(Array.from({ length: parties }, () => this.pool.run(task)))) as FlushResult[];
-    for (const r of results) for (const d of r.histograms) this.histograms.addDelta(d);
+    const waiting = new Set(this.pool.threads.map((t) => t.threadId));
+    const task: FlushTask = { kind: 'flush' };
+    const deadline = Date.now() + FLUSH_WAIT_MS;
+    while (waiting.size > 0 && Date.now() < deadline) {
+      const results = await Promise.all(Array.from({ length: waiting.size }, () => (this.pool.run(task) as Promise<FlushResult>).catch(() => undefined)));
+      for (const r of results) {
+        if (!r) continue;
+        waiting.delete(r.threadId);
+        for (const d of r.histograms) this.histograms.addDelta(d);
+      }
+      if (waiting.size > 0) await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /**
@@ -515,23 +554,6 @@ export class Coordinator {
     const text = printProgram({ ...src.program, machine: [...task.machine.filter((w) => w.key !== 'policy'), { key: 'policy', value: policy, column: 0 }] });
     return { text, statements: src.program.statements.length };
   }
-}
-
-/**
- * The order of a signature's reports: the shorter program first, then the
- * earlier by coordinates (epoch, batch, index). The first report in this
- * order is the same whatever the worker count: every worker runs its batches
- * in coordinate order and reports a signature the first time it sees it and
- * again only with a strictly shorter program, so the worker that ran the
- * shortest, earliest program reported it.
- */
-export function precedes(a: FoundCrash, b: FoundCrash): boolean {
-  if (a.statements !== b.statements) return a.statements < b.statements;
-  const x = a.coords;
-  const y = b.coords;
-  if (x.epoch !== y.epoch) return x.epoch < y.epoch;
-  if (x.batch !== y.batch) return x.batch < y.batch;
-  return x.index < y.index;
 }
 
 /** A crash the watchdog recorded (a stuck or dead worker) is not reproduced by its program alone. */

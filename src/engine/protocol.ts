@@ -92,12 +92,12 @@ export interface BatchResult {
 
 /**
  * Watch slots, one per worker thread: Int32 fields (task id, program index,
- * policy index, claimed flag) followed, after all slots, by one Float64
+ * policy index, claimed flag, the thread's threadId) followed, after all slots, by one Float64
  * heartbeat per slot (Date.now() when the current program started). The
  * coordinator reads them to tell a stuck task from one waiting in the queue.
  */
 export const WATCH_SLOTS = 64;
-export const WATCH_FIELDS = 4;
+export const WATCH_FIELDS = 5;
 export const WATCH_BYTES = WATCH_SLOTS * WATCH_FIELDS * 4 + WATCH_SLOTS * 8;
 
 export function watchViews(buffer: SharedArrayBuffer): { fields: Int32Array; beats: Float64Array } {
@@ -127,18 +127,17 @@ export interface MinimizeOutcome {
 }
 
 /**
- * End of a run: every worker ships the histograms it still holds. A barrier
- * in `barrier` (an Int32 arrival counter) makes each worker take exactly one
- * of the `parties` flush tasks: a worker waiting at the barrier cannot take
- * a second one.
+ * End of a run: a worker ships the histograms it still holds and says which
+ * thread it is. The coordinator sends flush tasks until every thread of the
+ * pool has answered (a worker may take several; its later answers are empty).
  */
 export interface FlushTask {
   kind: 'flush';
-  barrier: SharedArrayBuffer;
-  parties: number;
 }
 
 export interface FlushResult {
+  /** the worker's `threadId` */
+  threadId: number;
   histograms: CountDelta[];
 }
 
