@@ -16,7 +16,7 @@ import path from 'node:path';
 import { programAt, type SourceOptions } from '../src/engine/program-source.js';
 import { Machine } from '../src/machine/machine.js';
 import { DEFAULT_CONFIG } from '../src/machine/config.js';
-import { runProgram } from '../src/exec/executor.js';
+import { opIndexes, runProgram } from '../src/exec/executor.js';
 import { BUILTIN_POLICIES } from '../src/policy/registry.js';
 import { KeyCache, SAMPLE_EVERY } from '../src/engine/batch.js';
 import { HistogramRecorder } from '../src/report/histogram-counts.js';
@@ -124,6 +124,9 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
   const rec = new HistogramRecorder();
   // the same key cache and sampling the workers use
   const keyCaches = BUILTIN_POLICIES.map((p) => new KeyCache(p.name));
+  // statement codes, as a worker has them for coverage anyway: without them the executor would
+  // compute them again for every sampled run, a cost the histograms do not have in a worker
+  const ops = progs.map((p) => opIndexes(p.statements));
   let statements = 0;
   const t0 = performance.now();
   let warmT = -1;
@@ -142,6 +145,7 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
       const keys = keyCaches[pi]!;
       const r = runProgram(p, m, BUILTIN_POLICIES[pi]!, {
         stepBudget: job.stepBudget,
+        opIndexes: ops[i],
         sampleEvery: SAMPLE_EVERY,
         sampleOffset: (i * 7 + pi) % SAMPLE_EVERY,
         onStatement: histograms
