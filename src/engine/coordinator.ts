@@ -25,6 +25,7 @@ import { writeEntry } from './corpus-store.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
 import { HistogramSet } from '../report/histograms.js';
 import { precedes } from './report-order.js';
+import { Slots } from '../util/slots.js';
 import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzConfig {
@@ -137,6 +138,12 @@ export class Coordinator {
   /** how many corpus entries each epoch's programs could mutate (its snapshot), by epoch */
   readonly epochCorpusLengths: number[] = [];
   private pool!: Piscina;
+  /**
+   * Fuzz batches in the pool at once: two per worker (one running, one
+   * waiting in its port). An epoch's other batches wait here, in coordinate
+   * order, so that a stop (time, a signal) waits for these few only.
+   */
+  private slots!: Slots;
   /** the corpus directory's programs, parsed when a crash's program is first rebuilt */
   private files: Program[] | undefined;
   private nextTaskId = 1;
@@ -166,7 +173,7 @@ export class Coordinator {
     this.listeners.push(fn);
   }
 
-  /** Ask the run to stop after the epoch in flight (SIGINT, SIGTERM, time). */
+  /** Ask the run to stop once the batches already handed to workers are back (SIGINT, SIGTERM, time). */
   stop(reason: string): void {
     if (!this.state.stopping) {
       this.state.stopping = true;
@@ -191,6 +198,7 @@ export class Coordinator {
       stricterFIFO: true,
       workerData: { fileCorpus: cfg.fileCorpus } satisfies WorkerSetup,
     });
+    this.slots = new Slots(2 * cfg.workers);
     this.state.startedMs = Date.now();
     const deadline = cfg.seconds !== undefined ? this.state.startedMs + cfg.seconds * 1000 : Infinity;
     const timer = cfg.seconds !== undefined ? setTimeout(() => this.stop('time'), Math.max(0, deadline - Date.now())) : undefined;
@@ -282,6 +290,12 @@ export class Coordinator {
       costs: cfg.costs,
       inject: cfg.inject,
     };
+    await this.slots.acquire();
+    // a batch still waiting when the run stops is not run: a stopped run counts what ran
+    if (this.state.stopping) {
+      this.slots.release();
+      return undefined;
+    }
     this.running.add(task.taskId);
     try {
       const r = (await this.pool.run(task)) as BatchResult;
@@ -296,6 +310,7 @@ export class Coordinator {
       return undefined;
     } finally {
       this.running.delete(task.taskId);
+      this.slots.release();
     }
   }
 
