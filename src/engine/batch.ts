@@ -124,9 +124,8 @@ export class BatchRunner {
         // or one as small and earlier: batches may reach a worker out of order)
         if (v.verdict === 'crash') {
           const sent = this.reported.get(v.signature!);
-          const rank = { statements: src.program.statements.length, coords: { epoch: task.epoch, batch: task.batch, index } };
-          if (sent === undefined || precedes(rank, sent)) {
-            const c = crashRecord(task, index, policy.name, rank.statements, v);
+          const c = crashRecord(task, index, policy.name, src.program.statements.length, v);
+          if (sent === undefined || precedes(c, sent)) {
             this.reported.set(v.signature!, c);
             result.crashes.push(c);
           }

@@ -305,7 +305,7 @@ export class Coordinator {
       // a batch that never started (no slot names it) was waiting behind one whose worker was
       // stopped or died: nothing of it ran, so it runs again, once
       const hung = this.stuck.delete(task.taskId);
-      if (!hung && attempt === 0 && !this.slotOf(task.taskId)) return this.runTask(epoch, batch, count, snapshot, 1);
+      if (!hung && attempt === 0 && this.slotOf(task.taskId) < 0) return this.runTask(epoch, batch, count, snapshot, 1);
       this.recordWorkerFailure(task, hung ? 'hang' : 'model-panic', e);
       return undefined;
     } finally {
@@ -333,11 +333,11 @@ export class Coordinator {
     }
   }
 
-  /** Whether a worker has started the task: its slot names it from the task's first program on. */
-  private slotOf(taskId: number): boolean {
+  /** The watch slot of the worker that started the task (it names the task from its first program on), or -1. */
+  private slotOf(taskId: number): number {
     const { fields } = watchViews(this.watch);
-    for (let slot = 0; slot < WATCH_SLOTS; slot++) if (fields[slot * WATCH_FIELDS] === taskId) return true;
-    return false;
+    for (let slot = 0; slot < WATCH_SLOTS; slot++) if (fields[slot * WATCH_FIELDS] === taskId) return slot;
+    return -1;
   }
 
   private absorb(r: BatchResult, task: FuzzTask): void {
@@ -523,15 +523,13 @@ export class Coordinator {
     const { fields: watch } = watchViews(this.watch);
     let index = 0;
     let policyIndex = 0;
-    for (let slot = 0; slot < WATCH_SLOTS; slot++) {
-      if (watch[slot * WATCH_FIELDS] === task.taskId) {
-        index = watch[slot * WATCH_FIELDS + 1]!;
-        policyIndex = watch[slot * WATCH_FIELDS + 2]!;
-        // the thread is gone: free its slot for the replacement
-        Atomics.store(watch, slot * WATCH_FIELDS + 3, 0);
-        watch[slot * WATCH_FIELDS] = 0;
-        break;
-      }
+    const slot = this.slotOf(task.taskId);
+    if (slot >= 0) {
+      index = watch[slot * WATCH_FIELDS + 1]!;
+      policyIndex = watch[slot * WATCH_FIELDS + 2]!;
+      // the thread is gone: free its slot for the replacement
+      Atomics.store(watch, slot * WATCH_FIELDS + 3, 0);
+      watch[slot * WATCH_FIELDS] = 0;
     }
     if (kind === 'hang') this.state.hangs++;
     const policy = task.policies[policyIndex] ?? task.policies[0]!;

@@ -48,6 +48,8 @@ class Minimizer {
   failing: number;
   evaluations = 0;
   private readonly memo = new Map<string, number>();
+  /** each statement's text, for the memo's keys */
+  private readonly lines = new WeakMap<Statement, string>();
   private readonly started = performance.now();
 
   constructor(
@@ -101,7 +103,6 @@ class Minimizer {
     }
     return key;
   }
-  private readonly lines = new WeakMap<Statement, string>();
 
   /** Keeps the failing statement and the transitive closure of what it names, plus nameless statements. */
   private dropUnrelated(): void {
