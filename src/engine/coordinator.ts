@@ -149,6 +149,8 @@ export class Coordinator {
   private nextTaskId = 1;
   private readonly listeners: Array<(e: CrashEntry) => void> = [];
   private readonly pending = new Set<Promise<void>>();
+  /** set when the run ends: the minimizations still running die with the pool and are not run again */
+  private poolClosing = false;
 
   constructor(readonly cfg: FuzzConfig) {
     for (const intents of cfg.seedCorpus) this.sharedCorpus.append(intents);
@@ -223,6 +225,7 @@ export class Coordinator {
       if (timer) clearTimeout(timer);
       clearInterval(watchdog);
       this.state.workersAlive = this.pool.threads.length;
+      this.poolClosing = true;
       await this.pool.destroy();
     }
     if (!this.state.stopReason) this.state.stopReason = cfg.runs !== undefined ? 'runs' : 'time';
@@ -451,19 +454,28 @@ export class Coordinator {
    * fuzzing, and stores the result if it is smaller (and, for a signature the
    * corpus already had, smaller than the corpus's entry). A minimization whose
    * report was superseded while it ran is dropped, and the new canonical
-   * report is minimized instead.
+   * report is minimized instead. One whose task the pool lost (its worker was
+   * stopped because a batch beside it hung, or died) is run again, once: the
+   * minimizer is deterministic, so the file ends as it would have without the
+   * hang.
    */
-  private minimizeCanonical(entry: CrashEntry): void {
+  private minimizeCanonical(entry: CrashEntry, attempt = 0): void {
     const from = entry.crash;
     if (!this.cfg.minimize || entry.minimizing || from.kind === 'hang' || !replayable(from)) return;
     entry.minimizing = true;
     const task: MinimizeTask = { kind: 'minimize', text: from.text!, policy: from.policy, machine: this.cfg.machine, maxEvaluations: 4000, maxMs: 10_000 };
+    let lost = false;
     const job = (this.pool.run(task) as Promise<MinimizeOutcome>)
-      .then((m) => {
-        if (entry.crash !== from || m.signature !== from.signature || m.statements >= from.statements) return;
-        if (entry.priorStatements !== undefined && m.statements >= entry.priorStatements) return;
-        this.storeRepro(entry, m.text, m.statements, m.failingIndex + 1, true);
-      })
+      .then(
+        (m) => {
+          if (entry.crash !== from || m.signature !== from.signature || m.statements >= from.statements) return;
+          if (entry.priorStatements !== undefined && m.statements >= entry.priorStatements) return;
+          this.storeRepro(entry, m.text, m.statements, m.failingIndex + 1, true);
+        },
+        () => {
+          lost = true;
+        },
+      )
       .catch(() => {
         // a minimization that fails or is cut off leaves the stored program as found
       })
@@ -471,6 +483,7 @@ export class Coordinator {
         entry.minimizing = false;
         this.pending.delete(job);
         if (entry.crash !== from && entry.isNew) this.minimizeCanonical(entry);
+        else if (lost && attempt === 0 && !this.poolClosing) this.minimizeCanonical(entry, 1);
       });
     this.pending.add(job);
   }
