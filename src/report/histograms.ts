@@ -19,6 +19,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { CountDelta } from './histogram-counts.js';
+import { meanOf, percentileDistribution, type CountsHistogram } from './hgrm.js';
 
 export type HistKind = 'modelled' | 'measured';
 
@@ -94,9 +95,9 @@ export class HistogramSet {
   }
 }
 
-/** The standard HdrHistogram percentile-distribution text (.hgrm). */
+/** The standard HdrHistogram percentile-distribution text (.hgrm), as the library prints it (see hgrm.ts). */
 export function toHgrm(h: hdr.Histogram): string {
-  return h.outputPercentileDistribution(5, 1);
+  return percentileDistribution(h as unknown as CountsHistogram);
 }
 
 export function encode(h: hdr.Histogram): string {
@@ -122,7 +123,7 @@ export function statsOf(h: hdr.Histogram): HistStats {
   return {
     count: h.totalCount,
     min: h.minNonZeroValue,
-    mean: h.mean,
+    mean: meanOf(h as unknown as CountsHistogram),
     p50: h.getValueAtPercentile(50),
     p90: h.getValueAtPercentile(90),
     p99: h.getValueAtPercentile(99),
