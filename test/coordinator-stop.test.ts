@@ -24,9 +24,15 @@ test('a stop waits for the batches in the workers only', async () => {
     };
     const c = new Coordinator(cfg);
     // the first new crash arrives with the first batch's result: stop there
-    c.onCrash(() => c.stop('test'));
+    let aliveAtFirstCrash = -1;
+    c.onCrash(() => {
+      aliveAtFirstCrash = c.state.workersAlive;
+      c.stop('test');
+    });
     const s = await c.run();
     assert.equal(s.stopReason, 'test');
+    // the status line's worker count is right from the first batch, before any epoch is merged
+    assert.equal(aliveAtFirstCrash, workers);
     assert.ok(s.programs > 0 && s.programs % DEFAULTS.batchSize === 0, `${s.programs} programs`);
     // the batch that reported, plus at most the two per worker in the pool when it did
     assert.ok(s.programs <= (1 + 2 * workers) * DEFAULTS.batchSize, `${s.programs} programs ran after the stop`);

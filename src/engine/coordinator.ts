@@ -201,6 +201,7 @@ export class Coordinator {
       workerData: { fileCorpus: cfg.fileCorpus } satisfies WorkerSetup,
     });
     this.slots = new Slots(2 * cfg.workers);
+    this.state.workersAlive = this.pool.threads.length;
     this.state.startedMs = Date.now();
     const deadline = cfg.seconds !== undefined ? this.state.startedMs + cfg.seconds * 1000 : Infinity;
     const timer = cfg.seconds !== undefined ? setTimeout(() => this.stop('time'), Math.max(0, deadline - Date.now())) : undefined;
@@ -348,6 +349,8 @@ export class Coordinator {
     s.programs += r.programs;
     s.runs += r.runs;
     s.statements += r.statements;
+    // the status line shows it from the first batch on, not only from the first epoch's merge
+    s.workersAlive = this.pool.threads.length;
     for (const [key, sec] of Object.entries(r.security)) {
       const t = (s.security[key] ??= { rogue: 0, contained: 0, escaped: 0 });
       t.rogue += sec.rogue;
