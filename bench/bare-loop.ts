@@ -148,12 +148,7 @@ function timed(progs: readonly Program[], job: BareLoopJob, histograms: boolean)
         opIndexes: ops[i],
         sampleEvery: SAMPLE_EVERY,
         sampleOffset: (i * 7 + pi) % SAMPLE_EVERY,
-        onStatement: histograms
-          ? (_op, path, cost, wall, code) => {
-              if (path) keys.modelled(code, cost);
-              keys.measured(code >> 2, wall);
-            }
-          : undefined,
+        onStatement: histograms ? keys.onStatement : undefined,
       });
       statements += r.steps;
     }

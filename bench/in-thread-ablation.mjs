@@ -61,7 +61,7 @@ function bare({ coverage = false, generate = false, histograms = false }) {
       const kc = keys[pi];
       statements += runProgram(p, machine, BUILTIN_POLICIES[pi], {
         stepBudget: DEFAULTS.stepBudget, coverage: coverage ? cov : undefined, opIndexes: ops, sampleEvery: 64, sampleOffset: (n * 7 + pi) % 64,
-        onStatement: histograms ? (_op, path, cost, wall, code) => { if (path) kc.modelled(code, cost); kc.measured(code >> 2, wall); } : undefined,
+        onStatement: histograms ? kc.onStatement : undefined,
       }).steps;
     }
   }

@@ -97,7 +97,6 @@ export class BatchRunner {
         const cov = this.coverage;
         cov.reset();
         cov.hitName(policy.name);
-        const kc = keys[pi]!;
         const r = runProgram(src.program, machine, policy, {
           stepBudget: task.stepBudget,
           coverage: cov,
@@ -105,12 +104,7 @@ export class BatchRunner {
           // histograms sample one statement in SAMPLE_EVERY: recording every one would cost more than it tells
           sampleEvery: SAMPLE_EVERY,
           sampleOffset: (index * 7 + pi) % SAMPLE_EVERY,
-          onStatement: task.histograms
-            ? (_op, path, costNs, wallNs, code) => {
-                if (path) kc.modelled(code, costNs);
-                kc.measured(code >> 2, wallNs);
-              }
-            : undefined,
+          onStatement: task.histograms ? keys[pi]!.onStatement : undefined,
         });
         result.runs++;
         result.statements += r.steps;
@@ -235,6 +229,16 @@ export class KeyCache {
   private readonly measuredCounts: Array<Map<number, number> | undefined> = [];
 
   constructor(private readonly policy: string) {}
+
+  /**
+   * The executor's sampled-statement callback for this policy, built once: a
+   * modelled cost (for a statement that took a path) under its statement code,
+   * the measured wall time under its op.
+   */
+  readonly onStatement = (_op: string, path: string, costNs: number, wallNs: number, code: number): void => {
+    if (path) this.modelled(code, costNs);
+    this.measured(code >> 2, wallNs);
+  };
 
   modelled(code: number, ns: number): void {
     countValue((this.modelledCounts[code] ??= new Map()), ns);
