@@ -34,9 +34,15 @@ export class Rng {
     return (z ^ (z >>> 14)) >>> 0;
   }
 
-  /** Uniform integer in [0, n). */
+  /**
+   * Uniform integer in [0, n), n < 2^31. `| 0` hands it on as a small
+   * integer: `next()` is unsigned, and unoptimized code boxes the remainder
+   * of a value above 2^31 as a heap number, which turns the field of every
+   * object it is stored in (an intent, the generator's options) into a boxed
+   * double and deoptimizes the code that reads them (BENCHMARKS.md, eighth pass).
+   */
   below(n: number): number {
-    return n <= 1 ? 0 : this.next() % n;
+    return n <= 1 ? 0 : (this.next() % n) | 0;
   }
 
   chance(p: number): boolean {

@@ -13,7 +13,7 @@
  * the writer copies the log into buffers twice as large; a snapshot already
  * sent keeps the old ones, whose prefix is the same.
  */
-import type { Intent } from '../program/generate.js';
+import { intent, type Intent } from '../program/generate.js';
 import { assert } from '../util/assert.js';
 
 const FIELDS = 5;
@@ -103,7 +103,7 @@ export class SharedCorpusReader {
       for (let e = this.decoded.length; e < snap.length; e++) {
         const out: Intent[] = [];
         for (let at = index[e]! * FIELDS, end = index[e + 1]! * FIELDS; at < end; at += FIELDS) {
-          out.push({ k: data[at]!, a: data[at + 1]!, b: data[at + 2]!, c: data[at + 3]!, d: data[at + 4]! });
+          out.push(intent(data[at]!, data[at + 1]!, data[at + 2]!, data[at + 3]!, data[at + 4]!));
         }
         this.decoded.push(out);
       }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Program } from './ast.js';
-import { buildProgram, type GenOptions, type Intent } from './generate.js';
+import { buildProgram, intent, type GenOptions, type Intent } from './generate.js';
 
 /**
  * One intent. The same draws as `fc.record({ k, a, b, c, d })`, so a seed
@@ -20,7 +20,7 @@ import { buildProgram, type GenOptions, type Intent } from './generate.js';
  */
 export const intentArb: fc.Arbitrary<Intent> = fc
   .tuple(fc.nat({ max: 1000 }), fc.nat({ max: 64 }), fc.nat({ max: 64 }), fc.nat({ max: 64 }), fc.nat({ max: 64 }), fc.boolean())
-  .map(([k, a, b, c, d]): Intent => ({ k, a, b, c, d }));
+  .map(([k, a, b, c, d]): Intent => intent(k, a, b, c, d));
 
 export interface ProgramArbOptions extends GenOptions {
   /** intents per program (each becomes 1 to ~12 statements) */

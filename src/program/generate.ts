@@ -29,6 +29,26 @@ export interface Intent {
   d: number;
 }
 
+/**
+ * Every intent is built here, fields in this order and each one a small
+ * integer, so that all of them share one hidden class with integer fields.
+ * A spread copy (`{ ...it }`) gets a map of its own in V8, and a number that
+ * arrives boxed (fast-check's and the engine's generators compute in
+ * doubles and unsigned 32-bit values, which unoptimized code hands on as
+ * heap numbers) turns the fields into boxed doubles for every intent from
+ * then on. Either one deoptimized every function that reads intents ("wrong
+ * map"), the batch loop that inlines them among them, and had them compiled
+ * again (BENCHMARKS.md, eighth pass). `| 0` makes each value a small integer.
+ */
+export function intent(k: number, a: number, b: number, c: number, d: number): Intent {
+  return { k: k | 0, a: a | 0, b: b | 0, c: c | 0, d: d | 0 };
+}
+
+/** A copy of `it`, with `b` replaced when given. */
+export function copyIntent(it: Intent, b = it.b): Intent {
+  return intent(it.k, it.a, b, it.c, it.d);
+}
+
 export interface GenOptions {
   mode: GenMode;
   /** devices the prologue creates (1..8) */
@@ -150,7 +170,7 @@ export class ProgramBuilder {
 
   /** The probe: `ndev` devices and their masks (drivers set masks first thing), shaped by the first intents. */
   probe(ndev: number, intents: readonly Intent[] = []): void {
-    for (let i = 0; i < ndev; i++) this.addDevice(intents[i] ?? { k: 0, a: i, b: 0, c: 0, d: 0 });
+    for (let i = 0; i < ndev; i++) this.addDevice(i < intents.length ? intents[i]! : intent(0, i, 0, 0, 0));
   }
 
   /** The whole program, its statements numbered as they print on their own (marker, machine line, statements). */
@@ -169,7 +189,8 @@ export class ProgramBuilder {
 
   private nextSeed(): number {
     this.seed = (this.seed * 1103515245 + 12345) % 2 ** 31;
-    return this.seed % 1000;
+    // a small integer, not a heap number: it is stored in the statement's arguments
+    return (this.seed % 1000) | 0;
   }
 
   private pick<T>(list: readonly T[], n: number): T | undefined {
@@ -335,12 +356,12 @@ export class ProgramBuilder {
     if (!b || (this.mapsOf(b).length > 0 && it.c % 2 === 0)) b = this.kmalloc(it);
     const dir = dirHint ?? DIRECTIONS[it.c % 3]!;
     const size = b.size;
-    const off = size >= 512 && it.d % 3 === 1 ? Math.min(size / 2, 256) : 0;
+    const off = size >= 512 && it.d % 3 === 1 ? Math.min(size >> 1, 256) : 0;
     const len = Math.max(1, Math.min(size - off, [size - off, 64, 512, 4096][it.d % 4]!));
     // legal: no overlap with a live mapping unless both are to_device
     const target = b;
     const clash = this.mapsOf(target).some((m) => !(dir === 'to_device' && m.dir === 'to_device') && overlaps(m, target, off, len));
-    if (clash) b = this.kmalloc({ ...it, b: it.b + 1 });
+    if (clash) b = this.kmalloc(copyIntent(it, it.b + 1));
     const m: GMap = { name: `m${this.maps.length}`, sg: false, dev, bufs: [b], off: clash ? 0 : off, len: clash ? Math.min(len, b.size) : len, dir, owner: 'device', live: true };
     this.addMap(m);
     this.emit(it.k % 2 ? 'map_page' : 'map_single', { dev: dev.name, buf: b.name, off: m.off, len: m.len, dir }, m.name);
@@ -355,7 +376,7 @@ export class ProgramBuilder {
     const bufs: GBuf[] = [];
     for (let i = 0; i < n; i++) {
       const free = this.liveBufs().filter((b) => this.mapsOf(b).length === 0 && !bufs.includes(b));
-      bufs.push(this.pick(free, it.c + i) ?? this.kmalloc({ ...it, b: it.b + i }));
+      bufs.push(this.pick(free, it.c + i) ?? this.kmalloc(copyIntent(it, it.b + i)));
     }
     const dir = DIRECTIONS[it.d % 3]!;
     const m: GMap = { name: `s${this.maps.length}`, sg: true, dev, bufs, off: 0, len: bufs[0]!.size, dir, owner: 'device', live: true };
@@ -491,8 +512,8 @@ export class ProgramBuilder {
   /** What a driver's remove does: unmap, free, unbind whatever is still live. */
   teardown(): void {
     // over copies: each step takes its item off the live list
-    for (const m of [...this.liveMaps()]) this.unmap(m, { k: 0, a: 0, b: 0, c: 0, d: 1 });
-    for (const c of [...this.liveCohs()]) this.freeCoherent({ k: 0, a: this.liveCohs().indexOf(c), b: 0, c: 0, d: 0 });
+    for (const m of [...this.liveMaps()]) this.unmap(m, TEARDOWN_INTENT);
+    for (const c of [...this.liveCohs()]) this.freeCoherent(intent(0, this.liveCohs().indexOf(c), 0, 0, 0));
     for (const b of [...this.liveBufs()]) {
       this.emit('kfree', { buf: b.name });
       this.freeBuf(b);
@@ -504,6 +525,9 @@ export class ProgramBuilder {
     }
   }
 }
+
+/** What the teardown's unmaps are read with (d = 1: no misuse roll lands on it by itself). */
+const TEARDOWN_INTENT: Intent = intent(0, 0, 0, 0, 1);
 
 function overlaps(m: GMap, b: GBuf, off: number, len: number): boolean {
   if (m.sg) return true;

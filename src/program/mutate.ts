@@ -5,19 +5,19 @@
  * mutant's handles are always consistent, and a mutant of a legal program is
  * legal.
  */
-import type { Intent } from './generate.js';
+import { copyIntent, intent, type Intent } from './generate.js';
 import type { Rng } from '../engine/seeds.js';
 
 export type MutationKind = 'insert' | 'delete' | 'duplicate' | 'splice' | 'reparam';
 const KINDS: readonly MutationKind[] = ['insert', 'delete', 'duplicate', 'splice', 'reparam'];
 
 export function randomIntent(rng: Rng): Intent {
-  return { k: rng.below(1001), a: rng.below(65), b: rng.below(65), c: rng.below(65), d: rng.below(65) };
+  return intent(rng.below(1001), rng.below(65), rng.below(65), rng.below(65), rng.below(65));
 }
 
 /** One to four mutations of `base`; `other` is a second corpus entry for splicing. */
 export function mutateIntents(base: readonly Intent[], other: readonly Intent[], rng: Rng, maxIntents: number): Intent[] {
-  let out = base.map((i) => ({ ...i }));
+  let out = base.map((i) => copyIntent(i));
   const rounds = 1 + rng.below(4);
   for (let r = 0; r < rounds; r++) {
     const kind = KINDS[rng.below(KINDS.length)]!;
@@ -31,19 +31,23 @@ export function mutateIntents(base: readonly Intent[], other: readonly Intent[],
         break;
       case 'duplicate': {
         const len = 1 + rng.below(Math.min(8, out.length || 1));
-        out.splice(at, 0, ...out.slice(at, at + len).map((i) => ({ ...i })));
+        out.splice(at, 0, ...out.slice(at, at + len).map((i) => copyIntent(i)));
         break;
       }
       case 'splice': {
         const cut = rng.below(other.length + 1);
-        out = [...out.slice(0, at), ...other.slice(cut).map((i) => ({ ...i }))];
+        out = [...out.slice(0, at), ...other.slice(cut).map((i) => copyIntent(i))];
         break;
       }
       case 'reparam': {
         if (out.length === 0) break;
-        const i = out[Math.min(at, out.length - 1)]!;
-        const field = (['k', 'a', 'b', 'c', 'd'] as const)[rng.below(5)]!;
-        i[field] = field === 'k' ? rng.below(1001) : rng.below(65);
+        // a new intent rather than a store into the old one: intents are never written after they are
+        // built, so V8 keeps their fields constant, and code that read them is not thrown away
+        const idx = Math.min(at, out.length - 1);
+        const i = out[idx]!;
+        const field = rng.below(5);
+        const v = field === 0 ? rng.below(1001) : rng.below(65);
+        out[idx] = intent(field === 0 ? v : i.k, field === 1 ? v : i.a, field === 2 ? v : i.b, field === 3 ? v : i.c, field === 4 ? v : i.d);
         break;
       }
     }
