@@ -209,13 +209,14 @@ async function main(): Promise<void> {
   fcHarness(600);
   toyFcHarness(600);
   for (let r = 0; r < ROUNDS; r++) {
-    // each pair that forms a ratio runs back to back (this VM's speed drifts over a minute):
-    // 1 worker then the bare loop, 2 workers then the two processes, then the two bare loops;
-    // each bare loop starts cold in its own thread, as a fuzz worker does
+    // the runs that form a ratio with the 1-worker run come right after it (this VM's speed
+    // drifts over a minute): 2 workers first (the target), then the bare loop; then the
+    // side-by-side pair, the two processes and the two bare loops. Each bare loop starts cold in
+    // its own thread, as a fuzz worker does
     const one = await fuzzRate(1);
+    const two = await fuzzRate(2);
     const bare = await bareLoop(one.job(false));
     const side = await sideBySide(one.job(false));
-    const two = await fuzzRate(2);
     const procs = await twoProcesses();
     const bare2 = await twoBareProcesses(one.job(false));
     const fcRate = fcHarness(3000).sps;
