@@ -4,6 +4,8 @@
 // variant runs once to warm up, then REPS rounds in turn; each figure is the median over rounds of
 // its rate / the bare loop's rate in the same round. The order inside a round is fixed, so a
 // variant's JIT state depends on the ones before it: read differences of a few percent as noise.
+// BatchRunner.run's finds are merged into the shared coverage map after each batch, as the
+// coordinator merges them (until 2026-12-04 they were not, and every program was a find).
 //   npm run build && node bench/in-thread-ablation.mjs [BATCHES=32] [REPS=7]
 import { BatchRunner, KeyCache } from '../dist/src/engine/batch.js';
 import { SharedCorpusWriter } from '../dist/src/engine/shared-corpus.js';
@@ -37,6 +39,9 @@ async function batches(histograms) {
       stepBudget: DEFAULTS.stepBudget, histograms,
     });
     statements += r.statements;
+    // the coordinator's merge, coverage only (the corpus stays empty, so that the programs stay the
+    // bare loop's): finds become as rare as in a real run once the first round has filled the map
+    for (const f of r.finds) shared.add(f.bits);
   }
   return (statements / (performance.now() - t0)) * 1000;
 }
