@@ -526,7 +526,7 @@ export class ProgramBuilder {
   }
 }
 
-/** What the teardown's unmaps are read with (d = 1: no misuse roll lands on it by itself). */
+/** The intent the teardown's unmaps are decided with (its fields feed the misuse roll); intents are never written, so one serves all. */
 const TEARDOWN_INTENT: Intent = intent(0, 0, 0, 0, 1);
 
 function overlaps(m: GMap, b: GBuf, off: number, len: number): boolean {
