@@ -35,6 +35,7 @@ import { runProgram } from '../src/exec/executor.js';
 import type { Statement } from '../src/program/ast.js';
 import { bareLoop, rateBetween, twoBareProcesses, warmRate, WARM_UP_MS, type BareLoopJob, type BareLoopResult, type TimePoint } from './bare-loop.js';
 import { fcHarness, toyFcHarness } from './fc-harness.js';
+import { cpuMark, cpuSplit, type CpuSplit } from './thread-cpu.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
 import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
@@ -65,6 +66,10 @@ interface FuzzRun {
   timeline: TimePoint[];
   /** the same programs, for the bare loop */
   job: (histograms: boolean) => BareLoopJob;
+  /** wall-clock seconds of the whole run */
+  wallSec: number;
+  /** the run's CPU, workers and the rest (coordinator, V8's compiler and GC threads) */
+  cpu: CpuSplit;
 }
 
 async function fuzzRate(workers: number): Promise<FuzzRun> {
@@ -86,9 +91,11 @@ async function fuzzRate(workers: number): Promise<FuzzRun> {
     minimize: false,
   };
   const c = new Coordinator(cfg);
+  const mark = cpuMark();
   const t0 = performance.now();
   const s = await c.run();
   const sec = (performance.now() - t0) / 1000;
+  const cpu = cpuSplit(mark, cpuMark());
   fs.rmSync(dir, { recursive: true, force: true });
   const corpora = c.epochCorpusLengths.map((_, e) => [...c.corpusOfEpoch(e)]);
   const job = (histograms: boolean): BareLoopJob => ({
@@ -104,7 +111,7 @@ async function fuzzRate(workers: number): Promise<FuzzRun> {
   // the timeline's clock starts with the run (state.startedMs), a few ms after t0
   const runSec = (Date.now() - s.startedMs) / 1000;
   const timeline: TimePoint[] = [{ at: s.startedMs, statements: 0 }, ...s.timeline.map((e) => ({ at: s.startedMs + e.t * 1000, statements: e.statements }))];
-  return { pps: s.programs / sec, sps: s.statements / sec, warmSps: warmRate(s.timeline, runSec, s.statements), statements: s.statements, sigs: s.crashes.size, timeline, job };
+  return { pps: s.programs / sec, sps: s.statements / sec, warmSps: warmRate(s.timeline, runSec, s.statements), statements: s.statements, sigs: s.crashes.size, timeline, job, wallSec: sec, cpu };
 }
 
 /**
@@ -205,6 +212,15 @@ function medianOrNaN(xs: readonly number[]): number {
   return xs.length ? median(xs) : NaN;
 }
 
+/**
+ * What two cores allow the 2-worker run over the 1-worker run, from the CPU the 2-worker run used:
+ * it cannot end before its core-seconds fill both cores, so its rate is at most
+ * 2 x (1-worker seconds) / (2-worker core-seconds) times the 1-worker rate (and at most 2x).
+ */
+function ceilingOf(one: FuzzRun, two: FuzzRun): number {
+  return Math.min(MAX_TWO_WAY, (MAX_TWO_WAY * one.wallSec) / (two.cpu.workers + two.cpu.others));
+}
+
 /** The most two workers can give over one on this two-core machine. */
 const MAX_TWO_WAY = 2;
 
@@ -234,6 +250,8 @@ async function main(): Promise<void> {
     console.log(`round ${r + 1}: 1 worker ${k(one.sps)}, 2 workers ${k(two.sps)}, bare loop ${k(bare.sps)}, two 1-worker processes ${k(procs.sps)} statements/s; 2w/1w ${(two.sps / one.sps).toFixed(2)}x, 2 processes/1w ${(procs.sps / one.sps).toFixed(2)}x, fc harness ${k(fcRate)}, 2w/fc ${(two.sps / fcRate).toFixed(1)}x, 1w/bare ${((one.sps / bare.sps) * 100).toFixed(0)}%, two bare-loop processes ${k(bare2.sps)} (${(bare2.sps / bare.sps).toFixed(2)}x one) (${one.statements} statements, ${one.sigs} / ${two.sigs} signatures)`);
     console.log(`         after warm-up: 1 worker ${k(one.warmSps)}, 2 workers ${k(two.warmSps)}, bare loop ${k(bare.warmSps)}, two processes ${k(procs.warmSps)}, two bare-loop processes ${k(bare2.warmSps)} (${(bare2.warmSps / bare.warmSps).toFixed(2)}x one); 2w/1w ${(two.warmSps / one.warmSps).toFixed(2)}x, 2 processes/1w ${(procs.warmSps / one.warmSps).toFixed(2)}x, 1w/bare ${((one.warmSps / bare.warmSps) * 100).toFixed(0)}%`);
     console.log(`         side by side (1 worker and the bare loop at once): 1w/bare ${(side.whole * 100).toFixed(0)}%, after warm-up ${(side.warm * 100).toFixed(0)}%`);
+    const cores = (f: FuzzRun) => `workers ${f.cpu.workers.toFixed(1)} + rest ${f.cpu.others.toFixed(1)} core-s in ${f.wallSec.toFixed(1)} s`;
+    console.log(`         CPU: 1 worker ${cores(one)}; 2 workers ${cores(two)}; two cores allow at most ${ceilingOf(one, two).toFixed(2)}x`);
   }
   // a few percent is below the noise of cold passes: the histograms' cost is measured warm, in alternation
   const hist = await bareLoop({ ...rounds[0]!.one.job(false), histogramCost: { programs: 768, reps: 7 } });
@@ -264,6 +282,7 @@ async function main(): Promise<void> {
   const warmVsBare = median(rounds.map((x) => x.one.warmSps / x.bare.warmSps));
   row('2 workers / 1 worker (statements/s), whole run', speedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(speedup >= 1.8)}${dropped(speedups)}`);
   row(`2 workers / 1 worker, after the first ${WARM_UP_MS / 1000} s`, warmSpeedup.toFixed(2) + 'x', `target >= 1.8x: ${pass(warmSpeedup >= 1.8)} (the JIT's warm-up left out)${dropped(warmSpeedups)}`);
+  row('  the most two cores allow for the 2-worker run', medianOrNaN(rounds.map((x) => ceilingOf(x.one, x.two))).toFixed(2) + 'x', `2 x 1-worker seconds / 2-worker core-seconds; the 1-worker run: workers ${median(rounds.map((x) => x.one.cpu.workers)).toFixed(1)} + rest ${median(rounds.map((x) => x.one.cpu.others)).toFixed(1)} core-s`);
   row('two 1-worker processes side by side / 1 worker', median(rounds.map((x) => x.procs.sps / x.one.sps)).toFixed(2) + 'x', `what the machine itself gives two-way (no target); after warm-up ${median(rounds.map((x) => x.procs.warmSps / x.one.warmSps)).toFixed(2)}x`);
   row('two bare loops in two processes / one bare loop', median(rounds.map((x) => x.bare2.sps / x.bare.sps)).toFixed(2) + 'x', `the machine's own two-way ceiling for this work (no target); after warm-up ${median(rounds.map((x) => x.bare2.warmSps / x.bare.warmSps)).toFixed(2)}x`);
   row('1 worker / bare loop (statements/s), whole run', (vsBare * 100).toFixed(0) + '%', `target >= 90%: ${pass(vsBare >= 0.9)}`);
