@@ -28,14 +28,15 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { Coordinator, DEFAULTS } from '../src/engine/coordinator.js';
-import { BUILTIN_POLICIES, builtinPolicy } from '../src/policy/registry.js';
+import { Coordinator } from '../src/engine/coordinator.js';
+import { builtinPolicy } from '../src/policy/registry.js';
 import { Machine } from '../src/machine/machine.js';
 import { runProgram } from '../src/exec/executor.js';
 import type { Statement } from '../src/program/ast.js';
 import { bareLoop, rateBetween, twoBareProcesses, warmRate, WARM_UP_MS, type BareLoopJob, type BareLoopResult, type TimePoint } from './bare-loop.js';
 import { fcHarness, toyFcHarness } from './fc-harness.js';
 import { cpuMark, cpuSplit, type CpuSplit } from './thread-cpu.js';
+import { benchFuzzConfig } from './fuzz-config.js';
 import { loadProgramText } from '../src/exec/load.js';
 import { minimizeCrash } from '../src/engine/reproduce.js';
 import { paddedMaskGames } from '../test/fixtures/padded-mask-games.js';
@@ -49,7 +50,6 @@ const args = process.argv.slice(2);
  * brings the runs back to the 20-30 s they were designed at (the README's main job is 60 s).
  */
 const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 0) || 16384;
-const policies = BUILTIN_POLICIES.map((p) => p.name);
 
 function row(name: string, value: string, note = ''): void {
   console.log(`${name.padEnd(58)} ${value.padStart(14)}  ${note}`);
@@ -74,22 +74,7 @@ interface FuzzRun {
 
 async function fuzzRate(workers: number): Promise<FuzzRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-bench-'));
-  const cfg = {
-    ...DEFAULTS,
-    runs: RUNS,
-    workers,
-    seed: 1,
-    policies,
-    mode: 'all' as const,
-    machine: [],
-    corpusDir: dir,
-    known: new Set<string>(),
-    knownEntries: new Map(),
-    seedCorpus: [],
-    fileCorpus: [],
-    // minimization is measured on its own below; here it would only add noise
-    minimize: false,
-  };
+  const cfg = benchFuzzConfig(RUNS, workers, dir);
   const c = new Coordinator(cfg);
   const mark = cpuMark();
   const t0 = performance.now();
@@ -212,6 +197,9 @@ function medianOrNaN(xs: readonly number[]): number {
   return xs.length ? median(xs) : NaN;
 }
 
+/** The most two workers can give over one on this two-core machine. */
+const MAX_TWO_WAY = 2;
+
 /**
  * What two cores allow the 2-worker run over the 1-worker run, from the CPU the 2-worker run used:
  * it cannot end before its core-seconds fill both cores, so its rate is at most
@@ -220,9 +208,6 @@ function medianOrNaN(xs: readonly number[]): number {
 function ceilingOf(one: FuzzRun, two: FuzzRun): number {
   return Math.min(MAX_TWO_WAY, (MAX_TWO_WAY * one.wallSec) / (two.cpu.workers + two.cpu.others));
 }
-
-/** The most two workers can give over one on this two-core machine. */
-const MAX_TWO_WAY = 2;
 
 async function main(): Promise<void> {
   if (args.includes('--minimize-only')) return minimizeBench();

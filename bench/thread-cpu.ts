@@ -26,7 +26,7 @@ function threadNs(): Map<string, number> {
   try {
     tids = fs.readdirSync('/proc/self/task');
   } catch {
-    return out; // not Linux: every thread counts as "others"
+    return out; // not Linux: no thread is read, so all of the process's CPU is counted as the workers'
   }
   for (const tid of tids) {
     try {
