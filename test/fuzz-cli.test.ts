@@ -179,4 +179,15 @@ test('bad flags and an unwritable corpus directory are usage errors (exit 2)', (
   const r = dmafuzz(['fuzz', '--runs', '10', '--corpus', file, '--out', dirs.out]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /corpus directory .* is not a writable directory/);
+  // a directory that refuses new entries with ENOENT: Node's recursive mkdir spun on it forever
+  if (fs.existsSync('/proc/self')) {
+    for (const [flags, pattern] of [
+      [['--corpus', '/proc/dmafuzz-nope/c', '--out', dirs.out], /corpus directory '\/proc\/dmafuzz-nope\/c' is not a writable directory/],
+      [['--corpus', dirs.corpus, '--out', '/proc/dmafuzz-nope'], /reports directory '\/proc\/dmafuzz-nope' is not a writable directory/],
+    ] as Array<[string[], RegExp]>) {
+      const p = dmafuzz(['fuzz', '--runs', '10', ...flags]);
+      assert.equal(p.code, 2, `${flags.join(' ')}: ${p.stderr}`);
+      assert.match(p.stderr, pattern);
+    }
+  }
 });

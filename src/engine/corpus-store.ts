@@ -10,6 +10,7 @@ import { loadProgramText, readProgramFile, type LoadedProgram } from '../exec/lo
 import { parseHeader, type CorpusHeader } from '../corpus/header.js';
 import { signatureId } from '../oracle/signature.js';
 import { UserError } from '../util/errors.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export const ENTRY_SUFFIX = '.dmafuzz';
 
@@ -28,7 +29,7 @@ export interface CorpusLoad {
 /** Makes sure the directory exists and is writable; a clear error otherwise. */
 export function prepareDir(dir: string, what: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (e) {
     throw new UserError(`${what} '${dir}' is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
@@ -102,7 +103,7 @@ export function formatEntry(e: NewEntry): string {
 export function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Coordinator } from './coordinator.js';
 import { writeHistogramFiles } from '../report/histogram-files.js';
 import { writeReportHtml, type ReportSummary } from '../report/html.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export interface SummaryContext {
   seed: number;
@@ -26,7 +27,7 @@ export function writeSummary(outDir: string, c: Coordinator, ctx: SummaryContext
   const s = c.state;
   const elapsed = (Date.now() - s.startedMs) / 1000;
   const dir = path.join(outDir, ctx.runName ?? runId(s.startedMs, ctx.seed));
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const crashes = [...s.crashes.values()].map((e) => ({
     signature: e.crash.signature,
     kind: e.crash.kind,

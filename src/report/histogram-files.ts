@@ -9,6 +9,7 @@ import path from 'node:path';
 import type * as hdr from 'hdr-histogram-js';
 import { decode, encode, fileStem, parseKey, statsOf, toHgrm, type HistKey, type HistStats } from './histograms.js';
 import { UserError } from '../util/errors.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export interface HistogramIndexEntry extends HistKey, HistStats {
   key: string;
@@ -19,7 +20,7 @@ export interface HistogramIndexEntry extends HistKey, HistStats {
 
 export function writeHistogramFiles(dir: string, hists: ReadonlyMap<string, hdr.Histogram>): HistogramIndexEntry[] {
   const histDir = path.join(dir, 'hist');
-  fs.mkdirSync(histDir, { recursive: true });
+  makeDirs(histDir);
   const out: HistogramIndexEntry[] = [];
   for (const key of [...hists.keys()].sort()) {
     const h = hists.get(key)!;

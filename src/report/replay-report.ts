@@ -14,6 +14,7 @@ import { writeReportHtml, type ReportSummary } from './html.js';
 import type { SecurityRecord } from '../oracle/verdict.js';
 import { printProgram } from '../program/print.js';
 import type { Program } from '../program/ast.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 export interface ReplayRecord {
   file: string;
@@ -42,7 +43,7 @@ export class ReplayHistograms {
 }
 
 export function writeReplayReport(dir: string, records: readonly ReplayRecord[], hists: ReplayHistograms): string {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const security = new Map<string, SecurityRecord>();
   for (const r of records) {
     const key = `${r.policy} ${r.config.inval}`;

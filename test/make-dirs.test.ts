@@ -1,0 +1,38 @@
+/** makeDirs: `mkdir -p` that fails, rather than spins, where a directory cannot be made. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeDirs } from '../src/util/make-dirs.js';
+
+test('makes every missing level, and is a no-op on a directory that exists', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-mkdirs-'));
+  try {
+    const deep = path.join(root, 'a', 'b', 'c');
+    makeDirs(deep);
+    assert.ok(fs.statSync(deep).isDirectory());
+    makeDirs(deep);
+    makeDirs(root);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'a')), ['b']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a file in the way is an error', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dmafuzz-mkdirs-'));
+  try {
+    fs.writeFileSync(path.join(root, 'f'), 'x');
+    assert.throws(() => makeDirs(path.join(root, 'f', 'sub')), { code: 'ENOTDIR' });
+    assert.throws(() => makeDirs(path.join(root, 'f')), { code: 'EEXIST' });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a parent that refuses new entries (procfs) is an error at once', { skip: !fs.existsSync('/proc/self') && 'no /proc here' }, () => {
+  // Node's own recursive mkdir never returns here (the CLI test in fuzz-cli.test.ts bounds the same case by its
+  // spawn timeout); this one throws on the first refusal
+  assert.throws(() => makeDirs('/proc/dmafuzz-nope/deeper'), { code: 'ENOENT' });
+});
