@@ -56,6 +56,13 @@ test('replay of an unreadable file names it', () => {
   expectUsageError(['replay', dir], /is a directory/);
 });
 
+test('replay --report into a directory that cannot be made is a usage error, before anything runs', () => {
+  // a file where the directory should be: this was an internal error with a stack trace
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--report', write('not-a-dir', 'x')], /report directory '.*not-a-dir' is not a writable directory \(EEXIST\)/);
+  // a parent that refuses new entries: Node's recursive mkdir spun on it forever
+  if (fs.existsSync('/proc/self')) expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--report', '/proc/dmafuzz-nope'], /report directory '\/proc\/dmafuzz-nope' is not a writable directory \(ENOENT\)/);
+});
+
 test('a policy module that does not implement the interface', () => {
   const mod = write('bad-policy.mjs', 'export default { name: "half", probe() { return {}; } };\n');
   const file = write('uses-bad-policy.dmafuzz', header + 'dev d0 width=64\n');

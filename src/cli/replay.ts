@@ -16,6 +16,7 @@ import type { LoadedProgram } from '../exec/load.js';
 import type { BypassPolicy } from '../policy/policy.js';
 import { loadCostFile } from '../machine/cost-file.js';
 import { ReplayHistograms, writeReplayReport, type ReplayRecord } from '../report/replay-report.js';
+import { prepareDir } from '../engine/corpus-store.js';
 
 interface ReplayArgs {
   files: string[];
@@ -56,6 +57,8 @@ export async function replay(argv: ReplayArgs): Promise<number> {
   let crashed = false;
   const machines = new Map<string, Machine>();
   const costs = argv.costs ? loadCostFile(argv.costs) : undefined;
+  // the report directory is checked before anything runs, as fuzz checks its own: a clear usage error, not a stack
+  if (argv.report) prepareDir(argv.report, 'report directory');
   const hists = argv.report ? new ReplayHistograms() : undefined;
   const records: ReplayRecord[] = [];
   for (const { lp, policy } of jobs) {
