@@ -179,6 +179,12 @@ test('bad flags and an unwritable corpus directory are usage errors (exit 2)', (
   const r = dmafuzz(['fuzz', '--runs', '10', '--corpus', file, '--out', dirs.out]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /corpus directory .* is not a writable directory/);
+  // a run refused for its --out leaves no corpus directory behind (it used to leave an empty one)
+  const fresh = path.join(path.dirname(dirs.corpus), 'fresh');
+  const refused = dmafuzz(['fuzz', '--runs', '10', '--corpus', path.join(fresh, 'deep', 'corpus'), '--out', file]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /reports directory .* is not a writable directory \(EEXIST\)/);
+  assert.equal(fs.existsSync(fresh), false, 'the corpus directory made before --out failed is taken away');
   // a directory that refuses new entries with ENOENT: Node's recursive mkdir spun on it forever
   if (fs.existsSync('/proc/self')) {
     for (const [flags, pattern] of [

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { Coordinator, DEFAULTS, defaultWorkers, type RunState } from '../engine/coordinator.js';
-import { loadCorpus, prepareDir } from '../engine/corpus-store.js';
+import { loadCorpus, prepareDirs } from '../engine/corpus-store.js';
 import { Progress } from '../engine/progress.js';
 import { BUILTIN_POLICY_NAMES, resolvePolicy } from '../policy/registry.js';
 import { machineOverrides, withMachineFlags } from './machine-flags.js';
@@ -90,8 +90,10 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   for (const p of policies) await resolvePolicy(p, process.cwd(), '--policy');
   const corpusDir = path.resolve(argv.corpus);
   const outDir = path.resolve(argv.out);
-  prepareDir(corpusDir, 'corpus directory');
-  prepareDir(outDir, 'reports directory');
+  prepareDirs([
+    [corpusDir, 'corpus directory'],
+    [outDir, 'reports directory'],
+  ]);
 
   // what the corpus already knows: recorded signatures, and what its entries give now
   const corpus = loadCorpus(corpusDir);

@@ -10,7 +10,7 @@ import { loadProgramText, readProgramFile, type LoadedProgram } from '../exec/lo
 import { parseHeader, type CorpusHeader } from '../corpus/header.js';
 import { signatureId } from '../oracle/signature.js';
 import { UserError } from '../util/errors.js';
-import { makeDirs } from '../util/make-dirs.js';
+import { makeDirs, removeMadeDirs } from '../util/make-dirs.js';
 
 export const ENTRY_SUFFIX = '.dmafuzz';
 
@@ -28,13 +28,31 @@ export interface CorpusLoad {
 
 /** Makes sure the directory exists and is writable; a clear error otherwise. */
 export function prepareDir(dir: string, what: string): void {
+  prepareDirs([[dir, what]]);
+}
+
+/**
+ * Makes each directory a command will write to, and checks it is one and
+ * writable. When any of them fails, the ones this call made are taken away
+ * again: a refused run leaves nothing behind (a bad --out no longer leaves
+ * an empty corpus directory).
+ */
+export function prepareDirs(dirs: ReadonlyArray<readonly [dir: string, what: string]>): void {
+  const made: string[] = [];
   try {
-    makeDirs(dir);
-    fs.accessSync(dir, fs.constants.W_OK);
+    for (const [dir, what] of dirs) {
+      try {
+        made.push(...makeDirs(dir));
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        throw new UserError(`${what} '${dir}' is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a directory`);
+    }
   } catch (e) {
-    throw new UserError(`${what} '${dir}' is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    removeMadeDirs(made);
+    throw e;
   }
-  if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a directory`);
 }
 
 /** A directory that must exist (regress, export): a clear error otherwise. */

@@ -8,7 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export function makeDirs(dir: string): void {
+/**
+ * Makes `dir` and its missing parents; returns the directories it made,
+ * outermost first (none when `dir` was there), so that a caller who then
+ * fails can take them away again (removeMadeDirs). A failure part way takes
+ * away what this call made before it is thrown.
+ */
+export function makeDirs(dir: string): string[] {
   const target = path.resolve(dir);
   // a file where the directory should be fails as mkdir fails on it (Node's recursive mkdir does too)
   if (fs.existsSync(target) && !fs.statSync(target).isDirectory()) {
@@ -19,12 +25,28 @@ export function makeDirs(dir: string): void {
     missing.push(d);
     if (path.dirname(d) === d) break;
   }
+  const made: string[] = [];
   for (const d of missing.reverse()) {
     try {
       fs.mkdirSync(d);
+      made.push(d);
     } catch (e) {
       // made meanwhile by someone else (another run on the same corpus): what was asked for
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      removeMadeDirs(made);
+      throw e;
+    }
+  }
+  return made;
+}
+
+/** Takes away directories makeDirs made, innermost first, each only while still empty. */
+export function removeMadeDirs(made: readonly string[]): void {
+  for (const d of [...made].reverse()) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // no longer empty (someone wrote into it) or already gone: leave it
     }
   }
 }
