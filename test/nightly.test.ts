@@ -62,12 +62,39 @@ test('--costs overrides the cost table; a bad cost file is a usage error', () =>
   // a one-page strict unmap: call 50 + page-table clear 30 + invalidation 5000 + IOVA free 30 = 5110,
   // within the histogram's 3-significant-digit resolution (buckets of 4 ns at this size)
   assert.ok(Math.abs(unmap.min - 5110) < 8, `min ${unmap.min}`);
-  fs.writeFileSync(costs, JSON.stringify({ iotlbInvalidate: 5 }));
-  const bad = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /costs\.json: unknown cost 'iotlbInvalidate' \(expected one of: directMapNs/);
-  fs.writeFileSync(costs, '{ not json');
-  const bad2 = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);
-  assert.equal(bad2.code, 2);
-  assert.match(bad2.stderr, /costs\.json: expected a JSON object/);
+  // each message names the file and the line (and the column, where JSON itself is broken)
+  for (const [text, expect] of [
+    ['{\n  "iotlbInvalNs": 5000,\n  "iotlbInvalidate": 5\n}\n', /costs\.json:3: unknown cost 'iotlbInvalidate' \(expected one of: directMapNs/],
+    ['{\n  "iotlbInvalNs": -3\n}\n', /costs\.json:2: cost 'iotlbInvalNs' must be a non-negative number of ns, got -3/],
+    ['{\n  "iotlbInvalNs": 5000,\n}\n', /costs\.json:3:1: cost table is not valid JSON: Expected double-quoted property name/],
+    ['{ not json', /costs\.json:1:3: cost table is not valid JSON: Expected property name or '}'/],
+    ['[1, 2]', /costs\.json: expected a JSON object of cost names to nanoseconds/],
+  ] as Array<[string, RegExp]>) {
+    fs.writeFileSync(costs, text);
+    const bad = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);
+    assert.equal(bad.code, 2, text);
+    assert.match(bad.stderr, expect);
+    assert.equal(fs.existsSync(path.join(dir, 'c3')), false, 'a refused run makes no directory');
+  }
+});
+
+test('an earlier nightly whose summary cannot be read is passed over, and the run still ends with its own results', () => {
+  const outDir = path.join(dir, 'broken-nightlies');
+  const args = ['fuzz', '--nightly', '--runs', '64', '--seed', '4', '--workers', '1', '--corpus', path.join(dir, 'broken-corpus'), '--out', outDir, '--policy', 'intel-2019', '--mode', 'legal'];
+  const first = dmafuzz(args);
+  assert.equal(first.code, 1, first.stderr);
+  const firstRun = JSON.parse(fs.readFileSync(path.join(outDir, `nightly-${new Date().toISOString().slice(0, 10)}`, 'summary.json'), 'utf8')).runId;
+  // a newer nightly whose summary was cut short (a full disk): before this, the run ended with exit 70 and no junit.xml
+  const broken = path.join(outDir, 'nightly-2000-01-01');
+  fs.mkdirSync(broken);
+  fs.writeFileSync(path.join(broken, 'summary.json'), '{"runId": "nightly-2000-01-01",\n "crashes": [');
+  fs.rmSync(path.join(dir, 'broken-corpus'), { recursive: true });
+  const second = dmafuzz(args);
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, /passed over an earlier nightly: .*nightly-2000-01-01\/summary\.json:2:14: summary is not valid JSON/);
+  const secondDir = fs.readdirSync(outDir).filter((d) => d.endsWith('-2'))[0]!;
+  const cmp = JSON.parse(fs.readFileSync(path.join(outDir, secondDir, 'comparison.json'), 'utf8'));
+  assert.equal(cmp.previous, firstRun, 'compared with the newest nightly that reads');
+  assert.equal(cmp.skipped.length, 1);
+  assert.match(fs.readFileSync(path.join(outDir, secondDir, 'junit.xml'), 'utf8'), /<testsuites name="dmafuzz" tests="1" failures="1">/);
 });

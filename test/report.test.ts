@@ -244,9 +244,9 @@ test('report DIR re-renders index.html; a missing or corrupt input exits 2 namin
   }, /summary/);
   await broken('an unparseable summary.json', (dir) => {
     const f = path.join(dir, 'summary.json');
-    fs.writeFileSync(f, '{"runId": "x", "config": ');
+    fs.writeFileSync(f, '{"runId": "x",\n "config": ');
     return f;
-  }, /JSON/);
+  }, /summary\.json:2:12: summary is not valid JSON: Unexpected end of JSON input/);
   await broken('a summary.json that is not a summary', (dir) => {
     const f = path.join(dir, 'summary.json');
     fs.writeFileSync(f, '{"hello": "world"}\n');

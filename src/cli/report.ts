@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { readHistogramFiles } from '../report/histogram-files.js';
 import { writeReportHtml, type ReportSummary } from '../report/html.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 interface ReportArgs {
   dir: string;
@@ -42,19 +43,7 @@ export function reportCli(argv: ReportArgs): number {
 
 /** summary.json, checked for the fields the page can't do without. */
 export function readSummary(file: string): ReportSummary {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read summary: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, file);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`summary is not valid JSON (${(e as Error).message})`, file);
-  }
+  const json = readJsonFile(file, 'summary').value;
   const bad = (why: string): never => {
     throw new UserError(`not a dmafuzz summary: ${why}`, file);
   };

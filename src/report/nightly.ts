@@ -7,6 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeAtomically } from '../engine/corpus-store.js';
+import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const NIGHTLY_PREFIX = 'nightly-';
 
@@ -24,13 +27,12 @@ interface SummaryLike {
   config: { policies: string[] };
 }
 
-/** The most recent earlier nightly with a summary, or undefined. */
-export function previousNightly(outDir: string, current: string): string | undefined {
-  const dirs = fs
+/** The earlier nightlies with a summary, the most recent first. */
+export function earlierNightlies(outDir: string, current: string): string[] {
+  return fs
     .readdirSync(outDir)
     .filter((d) => d.startsWith(NIGHTLY_PREFIX) && d !== current && fs.existsSync(path.join(outDir, d, 'summary.json')))
-    .sort((a, b) => fs.statSync(path.join(outDir, a, 'summary.json')).mtimeMs - fs.statSync(path.join(outDir, b, 'summary.json')).mtimeMs);
-  return dirs[dirs.length - 1];
+    .sort((a, b) => fs.statSync(path.join(outDir, b, 'summary.json')).mtimeMs - fs.statSync(path.join(outDir, a, 'summary.json')).mtimeMs);
 }
 
 export interface LatencyChange {
@@ -50,11 +52,13 @@ export interface Comparison {
   vanishedSignatures: string[];
   latencyChanges: LatencyChange[];
   threshold: number;
+  /** newer nightlies passed over because their summary could not be read (file:line: reason) */
+  skipped: string[];
 }
 
 /** Compares modelled latency per policy x statement kind x path and the signature sets. */
 export function compare(prev: SummaryLike | undefined, cur: SummaryLike, threshold: number): Comparison {
-  const out: Comparison = { previous: prev?.runId ?? null, newSignatures: [], vanishedSignatures: [], latencyChanges: [], threshold };
+  const out: Comparison = { previous: prev?.runId ?? null, newSignatures: [], vanishedSignatures: [], latencyChanges: [], threshold, skipped: [] };
   if (!prev) {
     out.newSignatures = cur.crashes.map((c) => c.signature).sort();
     return out;
@@ -97,23 +101,43 @@ ${cases.join('\n')}
 `;
 }
 
+/** A run's summary.json with the fields the comparison reads; a UserError naming the file otherwise. */
 export function readSummary(file: string): SummaryLike {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryLike;
+  const s = readJsonFile(file, 'summary').value as Partial<SummaryLike> | null;
+  if (typeof s !== 'object' || s === null || typeof s.runId !== 'string' || !Array.isArray(s.crashes) || !Array.isArray(s.histograms) || !Array.isArray(s.config?.policies)) {
+    throw new UserError('not a dmafuzz summary: expected runId, config.policies, crashes and histograms', file);
+  }
+  return s as SummaryLike;
 }
 
-/** Writes comparison.json and junit.xml into a finished nightly run directory; returns the comparison. */
+/**
+ * Writes comparison.json and junit.xml into a finished nightly run directory; returns the comparison.
+ * An earlier nightly whose summary cannot be read (a disk that filled, a hand edit) is passed over
+ * for the one before it, and named in the comparison: the run's own results, its junit.xml and its
+ * exit code do not depend on an old file.
+ */
 export function finishNightly(outDir: string, runDir: string, threshold: number): Comparison {
   const cur = readSummary(path.join(runDir, 'summary.json')) as SummaryLike & { elapsedSeconds: number };
-  const prevName = previousNightly(outDir, path.basename(runDir));
-  const prev = prevName ? readSummary(path.join(outDir, prevName, 'summary.json')) : undefined;
-  const cmp = compare(prev, cur, threshold);
-  fs.writeFileSync(path.join(runDir, 'comparison.json'), JSON.stringify(cmp, null, 2) + '\n');
-  fs.writeFileSync(path.join(runDir, 'junit.xml'), junitXml(cur, cur.elapsedSeconds));
+  const skipped: string[] = [];
+  let prev: SummaryLike | undefined;
+  for (const name of earlierNightlies(outDir, path.basename(runDir))) {
+    try {
+      prev = readSummary(path.join(outDir, name, 'summary.json'));
+      break;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      skipped.push(e.format());
+    }
+  }
+  const cmp = { ...compare(prev, cur, threshold), skipped };
+  writeAtomically(path.join(runDir, 'comparison.json'), JSON.stringify(cmp, null, 2) + '\n');
+  writeAtomically(path.join(runDir, 'junit.xml'), junitXml(cur, cur.elapsedSeconds));
   return cmp;
 }
 
 export function comparisonText(c: Comparison): string {
   const lines = [`nightly comparison with ${c.previous ?? '(no previous nightly)'}:`];
+  for (const why of c.skipped) lines.push(`  passed over an earlier nightly: ${why}`);
   lines.push(`  new signatures: ${c.newSignatures.length}${c.newSignatures.length ? '\n' + c.newSignatures.map((s) => `    + ${s}`).join('\n') : ''}`);
   lines.push(`  vanished signatures: ${c.vanishedSignatures.length}${c.vanishedSignatures.length ? '\n' + c.vanishedSignatures.map((s) => `    - ${s}`).join('\n') : ''}`);
   lines.push(`  latency changes beyond ${(c.threshold * 100).toFixed(0)}%: ${c.latencyChanges.length}`);
