@@ -105,3 +105,21 @@ test('--help works on the replay command', () => {
   assert.match(r.stdout, /--policy/);
   assert.match(r.stdout, /--json/);
 });
+
+test('a one-value flag given twice, and an empty value, are usage errors (not an array, a sum or the current directory)', () => {
+  const fixture = 'test/fixtures/mask-games.dmafuzz';
+  const scratch = path.join(dir, 'repeat');
+  // each of these was a stack trace (exit 70) or, for --workers, ran two workers
+  expectUsageError(['fuzz', '--runs', '4', '--corpus', path.join(scratch, 'a'), '--corpus', path.join(scratch, 'b')], /--corpus was given more than once; give it once/);
+  expectUsageError(['fuzz', '--runs', '4', '--workers', '1', '--workers=1', '--corpus', scratch], /--workers was given more than once/);
+  expectUsageError(['minimize', fixture, '--policy', 'intel-2019', '--policy', 'direct'], /--policy was given more than once/);
+  expectUsageError(['export', fixture, '-o', path.join(scratch, 'x'), '--output', path.join(scratch, 'y')], /-o was given more than once/);
+  expectUsageError(['fuzz', '--runs', '4', '--corpus', ''], /--corpus: expected a value, got an empty string/);
+  expectUsageError(['fuzz', '--runs', '4', '--seed='], /--seed: expected a value, got an empty string/);
+  expectUsageError(['replay', ''], /expected an argument, got an empty string/);
+  assert.equal(fs.existsSync(scratch), false, 'nothing made');
+  // lists still repeat: fuzz and replay take several policies
+  const r = dmafuzz(['replay', fixture, '--policy', 'intel-2019', '--policy', 'direct']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stdout.match(/verdict/g)?.length, 2);
+});
