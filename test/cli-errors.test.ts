@@ -123,3 +123,25 @@ test('a one-value flag given twice, and an empty value, are usage errors (not an
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout.match(/verdict/g)?.length, 2);
 });
+
+test('an output that cannot be written is a usage error, and a C export writes its two files or neither', () => {
+  const fixture = 'test/fixtures/mask-games.dmafuzz';
+  const scratch = fs.mkdtempSync(path.join(dir, 'out-'));
+  const afile = path.join(scratch, 'afile');
+  fs.writeFileSync(afile, 'x');
+  // these were internal errors (exit 70): the temp file's clean-up failed on the same ENOTDIR
+  expectUsageError(['minimize', fixture, '-o', path.join(afile, 'x')], /afile\/x: cannot write: a file is in the way of its directory/);
+  expectUsageError(['export', fixture, '--format', 'json', '-o', path.join(afile, 'x')], /cannot write: a file is in the way/);
+  // the header's place is taken by a directory: the fragment used to be written anyway
+  const t2 = path.join(scratch, 't2');
+  fs.mkdirSync(path.join(t2, 'dmafuzz_repro.h'), { recursive: true });
+  expectUsageError(['export', fixture, '--format', 'c', '-o', path.join(t2, 'x.c')], /dmafuzz_repro\.h: cannot write: a directory is in the way/);
+  assert.deepEqual(fs.readdirSync(t2), ['dmafuzz_repro.h'], 'no fragment, no temp file');
+  // -o naming the header overwrote the fragment with it; -o naming the input replaced the program with C
+  expectUsageError(['export', fixture, '--format', 'c', '-o', path.join(scratch, 'dmafuzz_repro.h')], /-o names dmafuzz_repro\.h/);
+  const copy = path.join(scratch, 'mg.dmafuzz');
+  fs.copyFileSync(fixture, copy);
+  expectUsageError(['export', copy, '--format', 'c', '-o', copy], /-o names the program being exported/);
+  assert.equal(fs.readFileSync(copy, 'utf8'), fs.readFileSync(fixture, 'utf8'));
+  assert.deepEqual(fs.readdirSync(scratch).sort(), ['afile', 'mg.dmafuzz', 't2']);
+});

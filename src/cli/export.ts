@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadProgramFile, loadProgramText, type LoadedProgram } from '../exec/load.js';
-import { loadCorpus, prepareDirExists, writeAtomically } from '../engine/corpus-store.js';
+import { loadCorpus, prepareDirExists, writeFilesAtomically } from '../engine/corpus-store.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { Machine } from '../machine/machine.js';
 import { runProgram } from '../exec/executor.js';
@@ -55,9 +55,12 @@ export async function exportCli(argv: ExportArgs): Promise<number> {
   const verdict = runProgram(lp.program, new Machine(lp.config), policy).verdict;
   const text = render(argv.format as Format, lp, policy.name, verdict);
   if (argv.o) {
-    writeAtomically(argv.o, text);
-    if (argv.format === 'c') writeAtomically(path.join(path.dirname(argv.o), C_HEADER_NAME), C_HEADER);
-    process.stderr.write(`dmafuzz: wrote ${argv.o}${argv.format === 'c' ? ` and ${path.join(path.dirname(argv.o), C_HEADER_NAME)}` : ''}\n`);
+    const out = argv.o;
+    const headerFile = path.join(path.dirname(out), C_HEADER_NAME);
+    if (path.resolve(out) === path.resolve(found.file)) throw new UserError(`-o names the program being exported; give the ${argv.format} output another name`, out);
+    if (argv.format === 'c' && path.resolve(out) === path.resolve(headerFile)) throw new UserError(`-o names ${C_HEADER_NAME}, the header written beside a C fragment; give the fragment another name`, out);
+    writeFilesAtomically(argv.format === 'c' ? [[out, text], [headerFile, C_HEADER]] : [[out, text]]);
+    process.stderr.write(`dmafuzz: wrote ${out}${argv.format === 'c' ? ` and ${headerFile}` : ''}\n`);
   } else {
     process.stdout.write(text);
   }

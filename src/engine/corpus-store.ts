@@ -119,14 +119,50 @@ export function formatEntry(e: NewEntry): string {
 
 /** Writes a file atomically: a temp file beside it, then a rename. */
 export function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  writeFilesAtomically([[file, text]]);
+}
+
+/**
+ * Writes files that belong together (a C fragment and its header) all or
+ * none: every target is checked first (a directory in the way fails before
+ * anything is written), every text goes to a temp file beside its target,
+ * and only then are they renamed into place. On a failure, the temp files
+ * and any directory made for them are taken away, and the error names the
+ * file it was about.
+ */
+export function writeFilesAtomically(files: ReadonlyArray<readonly [file: string, text: string]>): void {
+  const temps: string[] = [];
+  const made: string[] = [];
+  let current = files[0]?.[0] ?? '';
   try {
-    makeDirs(path.dirname(file));
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    for (const [file] of files) {
+      current = file;
+      // a rename onto a directory fails only after the files before it are in place
+      if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new Error(fs.statSync(file).isDirectory() ? 'a directory is in the way' : 'not a regular file');
+    }
+    for (const [file, text] of files) {
+      current = file;
+      made.push(...makeDirs(path.dirname(file)));
+      const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+      temps.push(tmp);
+      fs.writeFileSync(tmp, text);
+    }
+    files.forEach(([file], i) => {
+      current = file;
+      fs.renameSync(temps[i]!, file);
+    });
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new UserError(`cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+    for (const tmp of temps) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // its directory could not be made or read (a file in the way): there is no temp file
+      }
+    }
+    removeMadeDirs(made);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `a file is in the way of its directory (${code})` : (code ?? (e as Error).message);
+    throw new UserError(`cannot write: ${why}`, current);
   }
 }
 
