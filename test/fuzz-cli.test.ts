@@ -197,3 +197,22 @@ test('bad flags and an unwritable corpus directory are usage errors (exit 2)', (
     }
   }
 });
+
+test('a corpus entry that cannot be written loses no crash: the run goes on, names the file, and the summary keeps the program', () => {
+  const dirs = scratch('blocked-entry');
+  const args = ['fuzz', '--runs', '32', '--seed', '1', '--workers', '1', '--no-minimize', '--json', '--out', dirs.out];
+  const free = dmafuzz([...args, '--corpus', dirs.corpus]);
+  const expected = (JSON.parse(free.stdout).crashes as Array<{ signature: string; file: string }>).map((c) => c.signature).sort();
+  const victim = (JSON.parse(free.stdout).crashes as Array<{ file: string }>)[0]!.file;
+  // the same run again, on a fresh corpus with a directory where the first entry's file goes
+  const blocked = path.join(path.dirname(dirs.corpus), 'blocked');
+  fs.mkdirSync(path.join(blocked, path.basename(victim)), { recursive: true });
+  const r = dmafuzz([...args, '--corpus', blocked]);
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stdout) as { crashes: Array<{ signature: string; file: string; repro: string }> };
+  assert.deepEqual(summary.crashes.map((c) => c.signature).sort(), expected, 'every signature of the unblocked run (the worker used to die here)');
+  const lost = summary.crashes.find((c) => c.file.startsWith('(not written'));
+  assert.ok(lost, 'the blocked entry is marked');
+  assert.match(lost.repro, /^# dmafuzz v1/m, 'and keeps its program');
+  assert.match(r.stderr, new RegExp(`a corpus entry could not be written: .*${path.basename(victim).replace(/\./g, '\\.')}: cannot write: a directory is in the way`));
+});

@@ -164,5 +164,6 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const newCount = [...state.crashes.values()].filter((e) => e.isNew).length;
   if (argv.json) process.stdout.write(JSON.stringify(summary.json) + '\n');
   else process.stderr.write(summary.text);
+  for (const why of state.writeErrors) process.stderr.write(`dmafuzz: a corpus entry could not be written: ${why} (its program is the crash's repro in ${path.join(summary.dir, 'summary.json')})\n`);
   return newCount > 0 ? 1 : 0;
 }

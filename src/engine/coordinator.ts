@@ -26,6 +26,7 @@ import type { SecurityRecord } from '../oracle/verdict.js';
 import { HistogramSet } from '../report/histograms.js';
 import { precedes } from './report-order.js';
 import { Slots } from '../util/slots.js';
+import { UserError } from '../util/errors.js';
 import type { CostTable } from '../machine/cost.js';
 
 export interface FuzzConfig {
@@ -93,6 +94,11 @@ export interface RunState {
   timeline: Array<{ t: number; programs: number; statements: number; coverage: number; crashes: number }>;
   stopping: boolean;
   stopReason: string;
+  /**
+   * Corpus entries that could not be written (a directory in the way, a full disk): file: reason,
+   * once each. The crash is still recorded, and its program goes into the summary (`repro`).
+   */
+  writeErrors: string[];
 }
 
 export const DEFAULTS = {
@@ -168,6 +174,7 @@ export class Coordinator {
       timeline: [],
       stopping: false,
       stopReason: '',
+      writeErrors: [],
     };
   }
 
@@ -420,7 +427,9 @@ export class Coordinator {
    */
   private storeRepro(entry: CrashEntry, text: string, statements: number, statement: number, minimized: boolean): void {
     const c = entry.crash;
-    entry.file = writeEntry(this.cfg.corpusDir, {
+    let file: string;
+    try {
+      file = writeEntry(this.cfg.corpusDir, {
       signature: c.signature,
       kind: c.kind,
       blame: c.blame,
@@ -432,7 +441,16 @@ export class Coordinator {
       statement,
       message: c.message,
       notReplayable: replayable(c) ? undefined : 'recorded by the worker watchdog; the program alone does not reproduce it',
-    });
+      });
+    } catch (e) {
+      // a crash found is never dropped for a file that would not write: the run goes on, the entry keeps
+      // its program for the summary, and the CLI names the file at the end
+      if (!(e instanceof UserError)) throw e;
+      const why = e.format();
+      if (!this.state.writeErrors.includes(why)) this.state.writeErrors.push(why);
+      file = entry.file || `(not written: ${e.message})`;
+    }
+    entry.file = file;
     entry.text = text;
     entry.storedStatements = statements;
     entry.minimized = minimized;
