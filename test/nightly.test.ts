@@ -88,6 +88,10 @@ test('an earlier nightly whose summary cannot be read is passed over, and the ru
   const broken = path.join(outDir, 'nightly-2000-01-01');
   fs.mkdirSync(broken);
   fs.writeFileSync(path.join(broken, 'summary.json'), '{"runId": "nightly-2000-01-01",\n "crashes": [');
+  // and one that parses but is not a summary the comparison can read (it was a TypeError in compare)
+  const odd = path.join(outDir, 'nightly-2000-01-02');
+  fs.mkdirSync(odd);
+  fs.writeFileSync(path.join(odd, 'summary.json'), JSON.stringify({ runId: 'odd', config: { policies: [] }, crashes: [null], histograms: [] }));
   fs.rmSync(path.join(dir, 'broken-corpus'), { recursive: true });
   const second = dmafuzz(args);
   assert.equal(second.code, 1, second.stderr);
@@ -95,6 +99,7 @@ test('an earlier nightly whose summary cannot be read is passed over, and the ru
   const secondDir = fs.readdirSync(outDir).filter((d) => d.endsWith('-2'))[0]!;
   const cmp = JSON.parse(fs.readFileSync(path.join(outDir, secondDir, 'comparison.json'), 'utf8'));
   assert.equal(cmp.previous, firstRun, 'compared with the newest nightly that reads');
-  assert.equal(cmp.skipped.length, 1);
+  assert.equal(cmp.skipped.length, 2);
+  assert.match(second.stderr, /passed over an earlier nightly: .*nightly-2000-01-02\/summary\.json: not a dmafuzz summary: crashes\[0\] lacks signature/);
   assert.match(fs.readFileSync(path.join(outDir, secondDir, 'junit.xml'), 'utf8'), /<testsuites name="dmafuzz" tests="1" failures="1">/);
 });

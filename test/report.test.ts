@@ -253,6 +253,23 @@ test('report DIR re-renders index.html; a missing or corrupt input exits 2 namin
     return f;
   }, /not a dmafuzz summary/);
 
+  // a summary.json whose lists hold the wrong things: each was a TypeError (exit 70) while rendering
+  for (const [what, mutate, expect] of [
+    ['a crash that is not an object', (j: Record<string, unknown>) => (j.crashes = [null]), /crashes\[0\] is not an object/],
+    ['a crash whose file is a number', (j: Record<string, unknown>) => (j.crashes = [{ signature: 's', kind: 'k', blame: 'layer', policy: 'p', file: 5 }]), /crashes\[0\]\.file is not a string/],
+    ['a security row without its policy', (j: Record<string, unknown>) => (j.security = [{}]), /security\[0\]\.policy is not a string/],
+    ['a timeline of numbers', (j: Record<string, unknown>) => (j.timeline = [5]), /timeline\[0\] is not an object/],
+    ['histogram counts that are a number', (j: Record<string, unknown>) => (j.histogramCounts = 5), /histogramCounts is not an object/],
+  ] as Array<[string, (j: Record<string, unknown>) => void, RegExp]>) {
+    await broken(what, (dir) => {
+      const f = path.join(dir, 'summary.json');
+      const j = JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
+      mutate(j);
+      fs.writeFileSync(f, JSON.stringify(j));
+      return f;
+    }, expect);
+  }
+
   await t.test('a directory that is not there', () => {
     const missing = path.join(os.tmpdir(), `dmafuzz-no-such-report-${process.pid}`);
     const r = dmafuzz(['report', missing]);

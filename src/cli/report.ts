@@ -59,8 +59,52 @@ export function readSummary(file: string): ReportSummary {
       bad(`histograms[${i}] lacks key, policy, op, path, kind, count or encoded`);
     }
   }
-  for (const k of ['timeline', 'crashes', 'security'] as const) {
-    if (s[k] !== undefined && s[k] !== null && !Array.isArray(s[k])) bad(`${k} is not a list`);
+  for (const [k, fields] of Object.entries(LIST_FIELDS)) {
+    const list = s[k];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) bad(`${k} is not a list`);
+    (list as unknown[]).forEach((e, i) => {
+      const wrong = wrongField(e, fields);
+      if (wrong !== undefined) bad(`${k}[${i}]${wrong}`);
+    });
+  }
+  if (s.histogramCounts !== undefined && s.histogramCounts !== null) {
+    const wrong = wrongField(s.histogramCounts, { merged: 'number', shippedByWorkers: 'number' });
+    if (wrong !== undefined) bad(`histogramCounts${wrong}`);
+  }
+  for (const [k, kind] of Object.entries(TOP_FIELDS)) {
+    if (s[k] !== undefined && s[k] !== null && typeof s[k] !== kind) bad(`${k} is not a ${kind}`);
   }
   return s as unknown as ReportSummary;
+}
+
+/** A field's type: required, or optional with `?` (absent or null is then fine). */
+type FieldKind = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'boolean?';
+
+/** What the page reads of each element of the summary's lists (ReportSummary). */
+const LIST_FIELDS: Record<string, Record<string, FieldKind>> = {
+  timeline: { t: 'number', programs: 'number', statements: 'number', coverage: 'number', crashes: 'number' },
+  crashes: {
+    signature: 'string', kind: 'string', blame: 'string', policy: 'string', new: 'boolean?', file: 'string?', firstSeenSeconds: 'number?',
+    statements: 'number?', storedStatements: 'number?', minimized: 'boolean?', message: 'string?', repro: 'string?',
+  },
+  security: { policy: 'string', inval: 'string', rogue: 'number', contained: 'number', escaped: 'number', containedShare: 'number?' },
+};
+
+const TOP_FIELDS: Record<string, 'number' | 'string'> = {
+  elapsedSeconds: 'number', stopReason: 'string', programs: 'number', runs: 'number', statements: 'number', programsPerSecond: 'number',
+  statementsPerSecond: 'number', coverageBits: 'number', corpusSize: 'number',
+};
+
+/** Why `e` is not an object with these fields (` is not an object`, `.file is not a string`), or undefined. */
+function wrongField(e: unknown, fields: Record<string, FieldKind>): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return ' is not an object';
+  const o = e as Record<string, unknown>;
+  for (const [key, kind] of Object.entries(fields)) {
+    const optional = kind.endsWith('?');
+    const type = kind.replace('?', '');
+    if (optional && (o[key] === undefined || o[key] === null)) continue;
+    if (typeof o[key] !== type) return `.${key} is not a ${type}`;
+  }
+  return undefined;
 }

@@ -104,9 +104,22 @@ ${cases.join('\n')}
 /** A run's summary.json with the fields the comparison reads; a UserError naming the file otherwise. */
 export function readSummary(file: string): SummaryLike {
   const s = readJsonFile(file, 'summary').value as Partial<SummaryLike> | null;
+  const bad = (why: string): never => {
+    throw new UserError(`not a dmafuzz summary: ${why}`, file);
+  };
   if (typeof s !== 'object' || s === null || typeof s.runId !== 'string' || !Array.isArray(s.crashes) || !Array.isArray(s.histograms) || !Array.isArray(s.config?.policies)) {
-    throw new UserError('not a dmafuzz summary: expected runId, config.policies, crashes and histograms', file);
+    bad('expected runId, config.policies, crashes and histograms');
   }
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const strings = (x: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => typeof x[k] === 'string');
+  const numbers = (x: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => typeof x[k] === 'number');
+  // what compare and junitXml read of each element
+  s!.crashes!.forEach((c: unknown, i) => {
+    if (!isObject(c) || !strings(c, ['signature', 'policy', 'kind', 'blame']) || typeof c.new !== 'boolean') bad(`crashes[${i}] lacks signature, policy, kind, blame or new`);
+  });
+  s!.histograms!.forEach((h: unknown, i) => {
+    if (!isObject(h) || !strings(h, ['policy', 'op', 'path', 'kind']) || !numbers(h, ['p50', 'p99', 'p999', 'count'])) bad(`histograms[${i}] lacks policy, op, path, kind, p50, p99, p999 or count`);
+  });
   return s as SummaryLike;
 }
 
