@@ -145,3 +145,10 @@ test('an output that cannot be written is a usage error, and a C export writes i
   assert.equal(fs.readFileSync(copy, 'utf8'), fs.readFileSync(fixture, 'utf8'));
   assert.deepEqual(fs.readdirSync(scratch).sort(), ['afile', 'mg.dmafuzz', 't2']);
 });
+
+test('replay of a very long program prints its report (a 150,000-statement spread overflowed the stack)', () => {
+  const file = write('long.dmafuzz', `${header}dev d0 width=64\n${'tick\n'.repeat(150_000)}`);
+  const r = dmafuzz(['replay', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /verdict: ok/);
+});

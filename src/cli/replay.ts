@@ -96,7 +96,10 @@ function jsonLine(lp: LoadedProgram, policy: BypassPolicy, r: RunResult): Record
 function humanReport(lp: LoadedProgram, policy: BypassPolicy, r: RunResult): string {
   const lines: string[] = [];
   lines.push(`== ${lp.file} under ${policy.name} (${configWords({ ...lp.config, policy: policy.name })})`);
-  const width = Math.min(44, Math.max(...lp.program.statements.map((s) => printStatement({ ...s, comment: undefined }).length)));
+  // a loop, not Math.max(...lengths): a spread of 130k statements overflowed the stack
+  let width = 0;
+  for (const s of lp.program.statements) width = Math.max(width, printStatement({ ...s, comment: undefined }).length);
+  width = Math.min(44, width);
   for (const t of r.trace) {
     const s = lp.program.statements[t.index]!;
     const text = printStatement({ ...s, comment: undefined }).padEnd(width);
