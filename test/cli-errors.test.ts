@@ -152,3 +152,13 @@ test('replay of a very long program prints its report (a 150,000-statement sprea
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /verdict: ok/);
 });
+
+test('a machine whose swiotlb pool does not fit its RAM is refused before anything is made or printed, naming the flags or the line', () => {
+  const scratch = path.join(dir, 'nofit');
+  expectUsageError(['fuzz', '--runs', '4', '--ram', '0-4K', '--corpus', path.join(scratch, 'c'), '--out', path.join(scratch, 'o')], /--ram 0-4K: no RAM range below 4G is large enough for a 4M swiotlb pool/);
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--ram', '0-4K', '--report', path.join(scratch, 'r')], /--ram 0-4K: no RAM range/);
+  const tiny = write('tiny-ram.dmafuzz', `${header}machine ram=0-4K\ndev d0 width=64\n`);
+  // the first file's trace used to print before the second one failed
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', tiny, '--report', path.join(scratch, 'r')], /tiny-ram\.dmafuzz:2: machine line: no RAM range/);
+  assert.equal(fs.existsSync(scratch), false, 'no directory left behind');
+});

@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { MachineWord } from '../program/ast.js';
-import { applyMachineWords, DEFAULT_CONFIG } from '../machine/config.js';
+import { applyMachineWords, DEFAULT_CONFIG, deriveFacts } from '../machine/config.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS = [
@@ -37,6 +37,13 @@ export function machineOverrides(argv: Record<string, unknown>): MachineWord[] {
       throw e;
     }
     words.push(word);
+  }
+  // each flag is fine alone; together (over the defaults) they must still leave room for the swiotlb pool
+  try {
+    deriveFacts(applyMachineWords(DEFAULT_CONFIG, words));
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${words.map((w) => `--${w.key.replace(/_/g, '-')} ${w.value}`).join(' ') || 'the default machine'}: ${e.message}`);
+    throw e;
   }
   return words;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Program, MachineWord } from '../program/ast.js';
 import { parseProgram } from '../program/parse.js';
 import { validateProgram } from '../program/validate.js';
-import { applyMachineWords, DEFAULT_CONFIG, type MachineConfig } from '../machine/config.js';
+import { applyMachineWords, DEFAULT_CONFIG, deriveFacts, type MachineConfig } from '../machine/config.js';
 import { UserError } from '../util/errors.js';
 
 export interface LoadedProgram {
@@ -33,6 +33,15 @@ export function loadProgramText(text: string, file: string, overrides: readonly 
   validateProgram(program, file);
   let config = applyMachineWords(DEFAULT_CONFIG, program.machine, { file, line: program.machineLine });
   config = applyMachineWords(config, overrides);
+  // the words are each fine; whether they fit together (a swiotlb pool in the RAM) is checked here, before a
+  // command makes directories or prints a first program's trace, and blamed on the line or the flags
+  try {
+    deriveFacts(config);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const from = overrides.length ? ` (with ${overrides.map((w) => `--${w.key.replace(/_/g, '-')} ${w.value}`).join(' ')})` : '';
+    throw new UserError(`${program.machineLine ? 'machine line' : 'default machine'}${from}: ${e.message}`, file, program.machineLine || undefined);
+  }
   // a relative policy path on the machine line is relative to the program file
   const linePolicy = program.machine.find((w) => w.key === 'policy');
   if (linePolicy && config.policy === linePolicy.value && (linePolicy.value.startsWith('./') || linePolicy.value.startsWith('../'))) {
