@@ -45,3 +45,7 @@ test('lineOfKey finds a key of the object, not the same word in a value', () => 
   assert.equal(lineOfKey(text, 'c'), undefined);
   assert.equal(lineOfKey('{"x.y": 1}', 'x.y'), 1);
 });
+
+test('a byte-order mark before the JSON is skipped', () => {
+  assert.deepEqual(parseJsonText('\ufeff{"a": 1}', 'f.json', 'table'), { a: 1 });
+});

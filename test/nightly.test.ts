@@ -69,6 +69,10 @@ test('--costs overrides the cost table; a bad cost file is a usage error', () =>
     ['{\n  "iotlbInvalNs": 5000,\n}\n', /costs\.json:3:1: cost table is not valid JSON: Expected double-quoted property name/],
     ['{ not json', /costs\.json:1:3: cost table is not valid JSON: Expected property name or '}'/],
     ['[1, 2]', /costs\.json: expected a JSON object of cost names to nanoseconds/],
+    // names every object has were taken for cost names; a number too large for a double read "got null"
+    ['{"constructor": 1}', /costs\.json:1: unknown cost 'constructor'/],
+    ['{"toString": 1}', /costs\.json:1: unknown cost 'toString'/],
+    ['{"iotlbInvalNs": 1e400}', /costs\.json:1: cost 'iotlbInvalNs' must be a non-negative number of ns, got Infinity/],
   ] as Array<[string, RegExp]>) {
     fs.writeFileSync(costs, text);
     const bad = dmafuzz(['fuzz', '--runs', '8', '--costs', costs, '--corpus', path.join(dir, 'c3'), '--out', path.join(dir, 'r3')]);

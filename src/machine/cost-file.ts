@@ -14,8 +14,8 @@ export function costsFrom(data: unknown, where: string, text?: string): CostTabl
   const out: CostTable = { ...DEFAULT_COSTS };
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
     const line = text === undefined ? undefined : lineOfKey(text, k);
-    if (!(k in DEFAULT_COSTS)) throw new UserError(`unknown cost '${k}' (expected one of: ${Object.keys(DEFAULT_COSTS).join(', ')})`, where, line);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`cost '${k}' must be a non-negative number of ns, got ${JSON.stringify(v)}`, where, line);
+    if (!Object.hasOwn(DEFAULT_COSTS, k)) throw new UserError(`unknown cost '${k}' (expected one of: ${Object.keys(DEFAULT_COSTS).join(', ')})`, where, line);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`cost '${k}' must be a non-negative number of ns, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, where, line);
     (out as unknown as Record<string, number>)[k] = v;
   }
   return out;

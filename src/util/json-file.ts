@@ -24,12 +24,14 @@ export function readJsonFile(file: string, what: string): { value: unknown; text
 }
 
 export function parseJsonText(text: string, file: string, what: string): unknown {
+  // a byte-order mark (what some Windows editors put first) is not JSON, but it is not an error either
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(text);
+    return JSON.parse(body);
   } catch (e) {
     const message = (e as Error).message;
-    const at = errorOffset(text, message);
-    const { line, column } = at === undefined ? { line: undefined, column: undefined } : lineAndColumn(text, at);
+    const at = errorOffset(body, message);
+    const { line, column } = at === undefined ? { line: undefined, column: undefined } : lineAndColumn(body, at);
     // V8's own words say what was expected; its quote of the text is replaced by the place
     const reason = message.replace(/,\s*(\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '');
     throw new UserError(`${what} is not valid JSON: ${reason}`, file, line, column);
