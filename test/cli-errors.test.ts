@@ -162,3 +162,9 @@ test('a machine whose swiotlb pool does not fit its RAM is refused before anythi
   expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', tiny, '--report', path.join(scratch, 'r')], /tiny-ram\.dmafuzz:2: machine line: no RAM range/);
   assert.equal(fs.existsSync(scratch), false, 'no directory left behind');
 });
+
+test('a policy module whose top-level await never settles is named, exit 2 (it was exit 0 with no output)', () => {
+  const tla = write('tla.mjs', 'await new Promise(() => {});\nexport default {};\n');
+  expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--policy', tla], /tla\.mjs: cannot load policy module: its top-level await never settles/);
+  expectUsageError(['fuzz', '--runs', '4', '--policy', tla, '--corpus', path.join(dir, 'tla-c'), '--out', path.join(dir, 'tla-o')], /its top-level await never settles/);
+});

@@ -216,3 +216,23 @@ test('a corpus entry that cannot be written loses no crash: the run goes on, nam
   assert.match(lost.repro, /^# dmafuzz v1/m, 'and keeps its program');
   assert.match(r.stderr, new RegExp(`a corpus entry could not be written: .*${path.basename(victim).replace(/\./g, '\\.')}: cannot write: a directory is in the way`));
 });
+
+test('a policy module is named by its name: a hang under it is filed as such, and it may not share a name with another policy', () => {
+  const dirs = scratch('module-names');
+  const mod = path.join(path.dirname(dirs.corpus), 'mine.mjs');
+  const source = (name: string) => `export default { name: '${name}', probe: () => ({ attach: 'fresh-translated' }), route: () => ({ path: 'iommu' }) };\n`;
+  fs.writeFileSync(mod, source('mine'));
+  const r = dmafuzz(['fuzz', '--runs', '64', '--seed', '5', '--workers', '1', '--no-minimize', '--stuck-ms', '1000', '--inject', 'hang:0.0.3', '--policy', mod, '--corpus', dirs.corpus, '--out', dirs.out]);
+  assert.equal(r.code, 1, r.stderr);
+  const files = fs.readdirSync(dirs.corpus);
+  // the hang's entry was '.-<id>.dmafuzz', named after the module's path
+  assert.ok(files.some((f) => f.startsWith('mine-')), files.join(' '));
+  assert.deepEqual(files.filter((f) => f.startsWith('.')), []);
+  const hang = loadCorpus(dirs.corpus).entries.find((e) => e.header.fields.get('signature')?.includes('/hang/'));
+  assert.equal(hang?.header.fields.get('signature'), 'mine/hang/worker/stuck');
+  // a module named like a built-in would file its crashes as the built-in's
+  fs.writeFileSync(mod, source('direct'));
+  const clash = dmafuzz(['fuzz', '--runs', '4', '--policy', 'direct', '--policy', mod, '--corpus', dirs.corpus, '--out', dirs.out]);
+  assert.equal(clash.code, 2, clash.stderr);
+  assert.match(clash.stderr, /--policy: two policies are named 'direct'/);
+});

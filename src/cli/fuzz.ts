@@ -87,7 +87,10 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
   const threshold = argv.threshold as number;
   if (!Number.isFinite(threshold) || threshold <= 0) throw new UserError(`--threshold: expected a positive fraction like 0.1, got ${argv.threshold}`);
   const policies = policySpecs(argv.policy?.length ? argv.policy : ['all'], 'all');
-  for (const p of policies) await resolvePolicy(p, process.cwd(), '--policy');
+  const policyNames: Record<string, string> = {};
+  for (const p of policies) policyNames[p] = (await resolvePolicy(p, process.cwd(), '--policy')).name;
+  const clash = policies.find((p, i) => policies.findIndex((q) => policyNames[q] === policyNames[p]) !== i);
+  if (clash) throw new UserError(`--policy: two policies are named '${policyNames[clash]}' (${policies.filter((p) => policyNames[p] === policyNames[clash]).join(', ')}); their crashes would share signatures and corpus files`);
   const corpusDir = path.resolve(argv.corpus);
   const outDir = path.resolve(argv.out);
   prepareDirs([
@@ -121,6 +124,7 @@ export async function fuzz(argv: FuzzArgs): Promise<number> {
     workers,
     seed,
     policies,
+    policyNames,
     mode: argv.mode as GenMode,
     machine,
     corpusDir,

@@ -7,6 +7,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
+import { unsettledPolicyModules } from '../policy/registry.js';
 import { replayCommand } from './replay.js';
 import { fuzzCommand } from './fuzz.js';
 import { minimizeCommand } from './minimize.js';
@@ -111,6 +112,14 @@ function exitAfterFlush(code: number): void {
   process.stdout.write('', done);
   process.stderr.write('', done);
 }
+
+// the event loop ran dry while the command was still waiting: something it awaited can never settle
+process.once('beforeExit', () => {
+  const modules = unsettledPolicyModules();
+  if (modules.length) process.stderr.write(`dmafuzz: ${modules[0]}: cannot load policy module: its top-level await never settles\n`);
+  else process.stderr.write('dmafuzz: internal error: the command stopped before it finished (a promise that never settles)\n');
+  process.exit(modules.length ? 2 : 70);
+});
 
 main(hideBin(process.argv)).then(
   (code) => exitAfterFlush(code),

@@ -35,6 +35,8 @@ export interface FuzzConfig {
   workers: number;
   seed: number;
   policies: string[];
+  /** each policy spec's name, where they differ (a module path and the name it exports); crashes are named by it */
+  policyNames?: Record<string, string>;
   mode: GenMode;
   machine: MachineWord[];
   corpusDir: string;
@@ -566,9 +568,12 @@ export class Coordinator {
       watch[slot * WATCH_FIELDS] = 0;
     }
     if (kind === 'hang') this.state.hangs++;
-    const policy = task.policies[policyIndex] ?? task.policies[0]!;
+    const spec = task.policies[policyIndex] ?? task.policies[0]!;
+    // the signature carries the policy's name, as every other crash of it does (a module's path gave a
+    // file name starting with '.'); the program keeps the spec, which replay needs
+    const policy = this.cfg.policyNames?.[spec] ?? spec;
     const why = kind === 'hang' ? `the worker was stuck for more than ${this.cfg.stuckMs} ms on this program and was replaced` : `the worker died: ${error instanceof Error ? error.message : String(error)}`;
-    const { text, statements } = this.rebuild(task, index, policy);
+    const { text, statements } = this.rebuild(task, index, spec);
     this.recordCrash(
       {
         signature: `${policy}/${kind}/worker/${kind === 'hang' ? 'stuck' : 'died'}`,

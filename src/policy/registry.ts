@@ -41,6 +41,17 @@ const loaded = new Map<string, BypassPolicy>();
  * Resolves a policy name or module path. `baseDir` anchors relative paths
  * (the program file's folder, or the working directory for CLI flags).
  */
+/**
+ * Policy modules whose import has not settled. A module whose top-level await never settles leaves
+ * nothing for the event loop to do, and Node would exit 0 with no output; the CLI asks this at that
+ * point (`beforeExit`) to say which module it was.
+ */
+const pendingModules = new Set<string>();
+
+export function unsettledPolicyModules(): string[] {
+  return [...pendingModules];
+}
+
 export async function resolvePolicy(spec: string, baseDir: string = process.cwd(), where?: string): Promise<BypassPolicy> {
   const builtin = builtinPolicy(spec);
   if (builtin) return builtin;
@@ -52,10 +63,13 @@ export async function resolvePolicy(spec: string, baseDir: string = process.cwd(
   if (cached) return cached;
   if (!fs.existsSync(file)) throw new UserError(`${where ? where + ': ' : ''}policy module '${spec}' not found (looked for ${file})`);
   let mod: Record<string, unknown>;
+  pendingModules.add(file);
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     throw new UserError(`${file}: cannot load policy module: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    pendingModules.delete(file);
   }
   const policy = checkPolicyShape(mod.default ?? mod.policy, file);
   loaded.set(file, policy);
