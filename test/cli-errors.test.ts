@@ -37,12 +37,14 @@ const CASES: Array<[string, string, RegExp]> = [
   ['wrong number of arguments', 'dev d0 width=64\nb0 = kmalloc 4K\nm0 = map_single d0 b0 0\n', /wrong-args\.dmafuzz:4:\d+: map_single takes 5 arguments/],
   ['unknown machine key', 'machine ram=0-2G colour=blue\ndev d0 width=64\n', /machine-key\.dmafuzz:2:\d+: unknown machine key 'colour'/],
   ['bad machine value', 'machine inval=sometimes\ndev d0 width=64\n', /machine-value\.dmafuzz:2:\d+: expected 'strict' or 'lazy' for inval, got 'sometimes'/],
+  ['repeated machine key', 'machine ram=0-2G page=4K ram=0-1G\ndev d0 width=64\n', /machine-twice\.dmafuzz:2:\d+: ram is given twice/],
+  ['unknown policy on the machine line', 'machine policy=bogus\ndev d0 width=64\n', /machine-policy\.dmafuzz:2: unknown policy 'bogus'/],
   ['bad direction', 'dev d0 width=64\nb0 = kmalloc 4K\nm0 = map_single d0 b0 0 4K to_dev\n', /bad-dir\.dmafuzz:4:\d+: expected a direction/],
   ['missing seed', 'b0 = kmalloc 4K\ncpu_write b0 0 4K\n', /missing-seed\.dmafuzz:3:\d+: .*seed=/],
   ['unknown policy on the machine line', 'machine policy=intel-2020\ndev d0 width=64\n', /unknown policy 'intel-2020' \(expected one of: direct, iommu, intel-2019/],
 ];
 
-const FILES = ['unknown', 'bad-size', 'unknown-handle', 'unknown-device', 'wrong-args', 'machine-key', 'machine-value', 'bad-dir', 'missing-seed', 'policy-name'];
+const FILES = ['unknown', 'bad-size', 'unknown-handle', 'unknown-device', 'wrong-args', 'machine-key', 'machine-value', 'machine-twice', 'machine-policy', 'bad-dir', 'missing-seed', 'policy-name'];
 
 CASES.forEach(([name, body, pattern], i) => {
   test(`replay rejects a program with a ${name}`, () => {

@@ -4,7 +4,7 @@
  * atomically, or to stdout).
  */
 import type { Argv } from 'yargs';
-import { loadProgramFile } from '../exec/load.js';
+import { loadProgramFile, policySource } from '../exec/load.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { minimizeCrash } from '../engine/reproduce.js';
 import { printProgram } from '../program/print.js';
@@ -38,7 +38,7 @@ export const minimizeCommand = {
 
 export async function minimizeCli(argv: MinimizeArgs): Promise<number> {
   const lp = loadProgramFile(argv.file, machineOverrides(argv));
-  const policy = await resolvePolicy(argv.policy ?? lp.config.policy, process.cwd(), argv.policy ? '--policy' : argv.file);
+  const policy = await resolvePolicy(argv.policy ?? lp.config.policy, process.cwd(), argv.policy ? '--policy' : policySource(lp));
   const first = runProgram(lp.program, new Machine(lp.config), policy).verdict;
   if (first.verdict !== 'crash') throw new UserError(`the program does not crash under ${policy.name}: nothing to minimize`, argv.file);
   const r = minimizeCrash(lp.program, lp.config, policy);

@@ -4,7 +4,7 @@
  * object per program x policy. Exit 1 if any run crashed.
  */
 import type { Argv } from 'yargs';
-import { loadProgramFile } from '../exec/load.js';
+import { loadProgramFile, policySource } from '../exec/load.js';
 import { Machine } from '../machine/machine.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { runProgram, type RunResult } from '../exec/executor.js';
@@ -51,7 +51,7 @@ export async function replay(argv: ReplayArgs): Promise<number> {
   const jobs: Array<{ lp: LoadedProgram; policy: BypassPolicy }> = [];
   for (const lp of loaded) {
     for (const spec of policySpecs(argv.policy, lp.config.policy)) {
-      jobs.push({ lp, policy: await resolvePolicy(spec, process.cwd(), argv.policy?.length ? '--policy' : lp.file) });
+      jobs.push({ lp, policy: await resolvePolicy(spec, process.cwd(), argv.policy?.length ? '--policy' : policySource(lp)) });
     }
   }
   let crashed = false;

@@ -53,3 +53,8 @@ export function loadProgramText(text: string, file: string, overrides: readonly 
 export function loadProgramFile(file: string, overrides: readonly MachineWord[] = []): LoadedProgram {
   return loadProgramText(readProgramFile(file), file, overrides);
 }
+
+/** Where a program's own policy comes from, for messages: its machine line (file:line) when that names one. */
+export function policySource(lp: LoadedProgram): string {
+  return lp.program.machine.some((w) => w.key === 'policy') ? `${lp.file}:${lp.program.machineLine}` : lp.file;
+}

@@ -64,10 +64,14 @@ export function applyMachineWords(
   where: { file?: string; line?: number } = {},
 ): MachineConfig {
   const cfg: MachineConfig = { ...base, ram: base.ram.map((r) => ({ ...r })) };
+  const seen = new Set<string>();
   for (const w of words) {
     const fail = (msg: string): never => {
       throw new UserError(msg, where.file, where.line, w.column);
     };
+    // the last one winning would be a silent guess (a device's repeated keyword is refused the same way)
+    if (seen.has(w.key)) fail(`${w.key} is given twice`);
+    seen.add(w.key);
     switch (w.key) {
       case 'ram':
         cfg.ram = parseRam(w.value, fail);
