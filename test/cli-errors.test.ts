@@ -170,3 +170,8 @@ test('a policy module whose top-level await never settles is named, exit 2 (it w
   expectUsageError(['replay', 'test/fixtures/mask-games.dmafuzz', '--policy', tla], /tla\.mjs: cannot load policy module: its top-level await never settles/);
   expectUsageError(['fuzz', '--runs', '4', '--policy', tla, '--corpus', path.join(dir, 'tla-c'), '--out', path.join(dir, 'tla-o')], /its top-level await never settles/);
 });
+
+test('export of a path that is not there says the file is missing (it said the corpus directory was)', () => {
+  expectUsageError(['export', path.join(dir, 'nosuch.dmafuzz'), '--corpus', path.join(dir, 'no-corpus')], /nosuch\.dmafuzz: cannot read program: no such file/);
+  expectUsageError(['export', 'nosuch.dmafuzz', '--corpus', path.join(dir, 'no-corpus')], /nosuch\.dmafuzz: cannot read program: no such file/);
+});

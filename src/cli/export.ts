@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadProgramFile, loadProgramText, type LoadedProgram } from '../exec/load.js';
-import { loadCorpus, prepareDirExists, writeFilesAtomically } from '../engine/corpus-store.js';
+import { ENTRY_SUFFIX, loadCorpus, prepareDirExists, writeFilesAtomically } from '../engine/corpus-store.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { Machine } from '../machine/machine.js';
 import { runProgram } from '../exec/executor.js';
@@ -70,6 +70,8 @@ export async function exportCli(argv: ExportArgs): Promise<number> {
 /** A file path, or an entry of the corpus named by id, id prefix or signature. */
 function resolveTarget(target: string, corpusDir: string): LoadedProgram {
   if (fs.existsSync(target) && fs.statSync(target).isFile()) return loadProgramFile(target);
+  // a path (a slash, or a program's suffix) is never an id: say the file is missing, not that the corpus is
+  if (target.includes(path.sep) || target.includes('/') || target.endsWith(ENTRY_SUFFIX) || fs.existsSync(target)) return loadProgramFile(target);
   prepareDirExists(corpusDir, 'corpus directory');
   const corpus = loadCorpus(corpusDir);
   const hits = corpus.entries.filter((e) => {
