@@ -98,6 +98,18 @@ test('regress passes on the shipped corpus and names a malformed entry', () => {
   assert.match(f.stderr, /skipping malformed corpus entry .*broken\.dmafuzz:4:1/);
 });
 
+test('regress judges the other entries when one expects a policy it cannot load (it used to stop at it, exit 2)', () => {
+  const scratch = path.join(dir, 'corpus-unknown-policy');
+  fs.mkdirSync(scratch);
+  for (const f of fs.readdirSync(path.join(ROOT, 'corpus'))) fs.copyFileSync(path.join(ROOT, 'corpus', f), path.join(scratch, f));
+  const file = path.join(scratch, 'thread-mask-games.dmafuzz');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^# expect direct:/m, '# expect gone-policy:'));
+  const r = dmafuzz(['regress', scratch]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /thread-mask-games\.dmafuzz under gone-policy:\n  - expected: ok\n  \+ got:      no verdict: .*unknown policy 'gone-policy'/);
+  assert.match(r.stdout, /regress: 11 of 12 verdicts as recorded, 1 differ/);
+});
+
 test('regress fails with a readable diff when a policy rule changes', () => {
   const scratch = path.join(dir, 'corpus-policy');
   fs.mkdirSync(scratch);

@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { loadCorpus, prepareDirExists } from '../engine/corpus-store.js';
 import { Machine } from '../machine/machine.js';
 import { resolvePolicy } from '../policy/registry.js';
+import { UserError } from '../util/errors.js';
 import { runProgram } from '../exec/executor.js';
 import { expectationOf, formatExpectation, matches } from '../corpus/header.js';
 import { configWords } from '../machine/config.js';
@@ -56,7 +57,15 @@ export async function regress(argv: RegressArgs): Promise<number> {
     let m = machines.get(key);
     if (!m) machines.set(key, (m = new Machine(e.loaded.config)));
     for (const x of e.header.expectations) {
-      const policy = await resolvePolicy(x.policy, path.dirname(e.file), e.file);
+      let policy;
+      try {
+        policy = await resolvePolicy(x.policy, path.dirname(e.file), e.file);
+      } catch (err) {
+        // one entry naming a policy this dmafuzz cannot load fails on its own row; the rest are still judged
+        if (!(err instanceof UserError)) throw err;
+        rows.push({ file: rel, policy: x.policy, expected: verdictText(formatExpectation(x)), got: `no verdict: ${err.message}`, ok: false });
+        continue;
+      }
       const v = runProgram(e.loaded.program, m, policy).verdict;
       const got = expectationOf(x.policy, v);
       rows.push({ file: rel, policy: x.policy, expected: verdictText(formatExpectation(x)), got: verdictText(formatExpectation(got)), ok: matches(x, v) });
