@@ -110,6 +110,17 @@ test('regress judges the other entries when one expects a policy it cannot load 
   assert.match(r.stdout, /regress: 11 of 12 verdicts as recorded, 1 differ/);
 });
 
+test('an expectation line that does not parse makes the entry malformed, with its line (it was dropped unseen)', () => {
+  const scratch = path.join(dir, 'corpus-bad-expect');
+  fs.mkdirSync(scratch);
+  const file = path.join(scratch, 'thread-mask-games.dmafuzz');
+  fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, 'corpus/thread-mask-games.dmafuzz'), 'utf8').replace(/^# expect direct: ok$/m, '# expect direct: maybe'));
+  const line = fs.readFileSync(file, 'utf8').split('\n').indexOf('# expect direct: maybe') + 1;
+  const r = dmafuzz(['regress', scratch]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, new RegExp(`malformed entry, skipped: .*thread-mask-games\\.dmafuzz:${line}: expected 'expect POLICY: ok' or 'expect POLICY: crash KIND BLAME line N', got 'expect direct: maybe'`));
+});
+
 test('regress fails with a readable diff when a policy rule changes', () => {
   const scratch = path.join(dir, 'corpus-policy');
   fs.mkdirSync(scratch);

@@ -18,7 +18,12 @@ export interface Expectation {
 export interface CorpusHeader {
   fields: Map<string, string>;
   expectations: Expectation[];
+  /** lines that start like an expectation (`expect POLICY:`) but do not read as one */
+  badExpectations: string[];
 }
+
+/** What an expectation line must look like, for messages. */
+export const EXPECT_FORMS = "'expect POLICY: ok' or 'expect POLICY: crash KIND BLAME line N'";
 
 const EXPECT_RE = /^expect\s+([^:\s]+):\s+(ok|crash\s+(\S+)\s+(driver|layer|model)\s+line\s+(\d+))\s*$/;
 
@@ -26,6 +31,7 @@ const EXPECT_RE = /^expect\s+([^:\s]+):\s+(ok|crash\s+(\S+)\s+(driver|layer|mode
 export function parseHeader(lines: readonly string[]): CorpusHeader {
   const fields = new Map<string, string>();
   const expectations: Expectation[] = [];
+  const badExpectations: string[] = [];
   for (const raw of lines) {
     const line = raw.trim();
     const m = EXPECT_RE.exec(line);
@@ -33,10 +39,15 @@ export function parseHeader(lines: readonly string[]): CorpusHeader {
       expectations.push(m[2] === 'ok' ? { policy: m[1]!, verdict: 'ok' } : { policy: m[1]!, verdict: 'crash', kind: m[3]!, blame: m[4]!, line: Number(m[5]) });
       continue;
     }
+    // an expectation that does not parse would otherwise be dropped, and regress would judge the entry without it
+    if (/^expect\s+[^:\s]+:/.test(line)) {
+      badExpectations.push(line);
+      continue;
+    }
     const kv = /^([a-z][a-z0-9-]*):\s*(.*)$/.exec(line);
     if (kv && !line.startsWith('expect')) fields.set(kv[1]!, kv[2]!);
   }
-  return { fields, expectations };
+  return { fields, expectations, badExpectations };
 }
 
 export function formatExpectation(e: Expectation): string {

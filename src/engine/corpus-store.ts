@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadProgramText, readProgramFile, type LoadedProgram } from '../exec/load.js';
-import { parseHeader, type CorpusHeader } from '../corpus/header.js';
+import { EXPECT_FORMS, parseHeader, type CorpusHeader } from '../corpus/header.js';
 import { signatureId } from '../oracle/signature.js';
 import { UserError } from '../util/errors.js';
 import { makeDirs, removeMadeDirs } from '../util/make-dirs.js';
@@ -67,8 +67,15 @@ export function loadCorpus(dir: string): CorpusLoad {
     if (!name.endsWith(ENTRY_SUFFIX)) continue;
     const file = path.join(dir, name);
     try {
-      const loaded = loadProgramText(readProgramFile(file), file);
-      out.entries.push({ file, loaded, header: parseHeader(loaded.program.header) });
+      const text = readProgramFile(file);
+      const loaded = loadProgramText(text, file);
+      const header = parseHeader(loaded.program.header);
+      const bad = header.badExpectations[0];
+      if (bad !== undefined) {
+        const line = text.split('\n').findIndex((l) => l.replace(/^#\s?/, '').trim() === bad) + 1;
+        throw new UserError(`expected ${EXPECT_FORMS}, got '${bad}'`, file, line || undefined);
+      }
+      out.entries.push({ file, loaded, header });
     } catch (e) {
       out.malformed.push({ file, error: e instanceof UserError ? e.format() : String(e) });
     }
