@@ -11,6 +11,7 @@ import { readHistogramFiles } from '../report/histogram-files.js';
 import { writeReportHtml, type ReportSummary } from '../report/html.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
+import { wrongField, type FieldKind } from '../util/json-shape.js';
 
 interface ReportArgs {
   dir: string;
@@ -78,9 +79,6 @@ export function readSummary(file: string): ReportSummary {
   return s as unknown as ReportSummary;
 }
 
-/** A field's type: required, or optional with `?` (absent or null is then fine). */
-type FieldKind = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'boolean?';
-
 /** What the page reads of each element of the summary's lists (ReportSummary). */
 const LIST_FIELDS: Record<string, Record<string, FieldKind>> = {
   timeline: { t: 'number', programs: 'number', statements: 'number', coverage: 'number', crashes: 'number' },
@@ -95,16 +93,3 @@ const TOP_FIELDS: Record<string, 'number' | 'string'> = {
   elapsedSeconds: 'number', stopReason: 'string', programs: 'number', runs: 'number', statements: 'number', programsPerSecond: 'number',
   statementsPerSecond: 'number', coverageBits: 'number', corpusSize: 'number',
 };
-
-/** Why `e` is not an object with these fields (` is not an object`, `.file is not a string`), or undefined. */
-function wrongField(e: unknown, fields: Record<string, FieldKind>): string | undefined {
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return ' is not an object';
-  const o = e as Record<string, unknown>;
-  for (const [key, kind] of Object.entries(fields)) {
-    const optional = kind.endsWith('?');
-    const type = kind.replace('?', '');
-    if (optional && (o[key] === undefined || o[key] === null)) continue;
-    if (typeof o[key] !== type) return `.${key} is not a ${type}`;
-  }
-  return undefined;
-}

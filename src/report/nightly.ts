@@ -10,6 +10,7 @@ import path from 'node:path';
 import { writeAtomically } from '../engine/corpus-store.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
+import { wrongField, type FieldKind } from '../util/json-shape.js';
 
 export const NIGHTLY_PREFIX = 'nightly-';
 
@@ -101,6 +102,9 @@ ${cases.join('\n')}
 `;
 }
 
+const COMPARED_CRASH: Record<string, FieldKind> = { signature: 'string', policy: 'string', kind: 'string', blame: 'string', new: 'boolean' };
+const COMPARED_HISTOGRAM: Record<string, FieldKind> = { policy: 'string', op: 'string', path: 'string', kind: 'string', p50: 'number', p99: 'number', p999: 'number', count: 'number' };
+
 /** A run's summary.json with the fields the comparison reads; a UserError naming the file otherwise. */
 export function readSummary(file: string): SummaryLike {
   const s = readJsonFile(file, 'summary').value as Partial<SummaryLike> | null;
@@ -110,15 +114,12 @@ export function readSummary(file: string): SummaryLike {
   if (typeof s !== 'object' || s === null || typeof s.runId !== 'string' || !Array.isArray(s.crashes) || !Array.isArray(s.histograms) || !Array.isArray(s.config?.policies)) {
     bad('expected runId, config.policies, crashes and histograms');
   }
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  const strings = (x: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => typeof x[k] === 'string');
-  const numbers = (x: Record<string, unknown>, keys: readonly string[]) => keys.every((k) => typeof x[k] === 'number');
   // what compare and junitXml read of each element
   s!.crashes!.forEach((c: unknown, i) => {
-    if (!isObject(c) || !strings(c, ['signature', 'policy', 'kind', 'blame']) || typeof c.new !== 'boolean') bad(`crashes[${i}] lacks signature, policy, kind, blame or new`);
+    if (wrongField(c, COMPARED_CRASH) !== undefined) bad(`crashes[${i}] lacks signature, policy, kind, blame or new`);
   });
   s!.histograms!.forEach((h: unknown, i) => {
-    if (!isObject(h) || !strings(h, ['policy', 'op', 'path', 'kind']) || !numbers(h, ['p50', 'p99', 'p999', 'count'])) bad(`histograms[${i}] lacks policy, op, path, kind, p50, p99, p999 or count`);
+    if (wrongField(h, COMPARED_HISTOGRAM) !== undefined) bad(`histograms[${i}] lacks policy, op, path, kind, p50, p99, p999 or count`);
   });
   return s as SummaryLike;
 }
