@@ -69,9 +69,9 @@ export async function exportCli(argv: ExportArgs): Promise<number> {
 
 /** A file path, or an entry of the corpus named by id, id prefix or signature. */
 function resolveTarget(target: string, corpusDir: string): LoadedProgram {
-  if (fs.existsSync(target) && fs.statSync(target).isFile()) return loadProgramFile(target);
-  // a path (a slash, or a program's suffix) is never an id: say the file is missing, not that the corpus is
-  if (target.includes(path.sep) || target.includes('/') || target.endsWith(ENTRY_SUFFIX) || fs.existsSync(target)) return loadProgramFile(target);
+  // something there, or a path (a slash, or a program's suffix), is read as a file: a missing one is named as
+  // missing, not as a missing corpus directory
+  if (fs.existsSync(target) || target.includes(path.sep) || target.includes('/') || target.endsWith(ENTRY_SUFFIX)) return loadProgramFile(target);
   prepareDirExists(corpusDir, 'corpus directory');
   const corpus = loadCorpus(corpusDir);
   const hits = corpus.entries.filter((e) => {

@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { MachineWord } from '../program/ast.js';
-import { applyMachineWords, DEFAULT_CONFIG, deriveFacts } from '../machine/config.js';
+import { applyMachineWords, DEFAULT_CONFIG, deriveFacts, flagText } from '../machine/config.js';
 import { UserError } from '../util/errors.js';
 
 const FLAGS = [
@@ -42,7 +42,7 @@ export function machineOverrides(argv: Record<string, unknown>): MachineWord[] {
   try {
     deriveFacts(applyMachineWords(DEFAULT_CONFIG, words));
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`${words.map((w) => `--${w.key.replace(/_/g, '-')} ${w.value}`).join(' ') || 'the default machine'}: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${flagText(words) || 'the default machine'}: ${e.message}`);
     throw e;
   }
   return words;

@@ -61,12 +61,6 @@ function rejectEmptyValues(args: readonly string[]): void {
 }
 
 export async function main(args: string[]): Promise<number> {
-  try {
-    rejectEmptyValues(args);
-  } catch (e) {
-    process.stderr.write(`dmafuzz: ${(e as Error).message}\nRun 'dmafuzz --help' for usage.\n`);
-    return 2;
-  }
   const parser: Argv = yargs(args)
     .scriptName('dmafuzz')
     .usage('$0 <command> [options]\n\nStress and fuzz the Linux DMA-mapping layer and its IOMMU bypass decision.')
@@ -88,6 +82,7 @@ export async function main(args: string[]): Promise<number> {
       throw err ?? new UsageError(msg);
     });
   try {
+    rejectEmptyValues(args);
     await parser.parseAsync();
   } catch (e) {
     if (e instanceof UserError) {

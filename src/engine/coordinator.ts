@@ -432,17 +432,17 @@ export class Coordinator {
     let file: string;
     try {
       file = writeEntry(this.cfg.corpusDir, {
-      signature: c.signature,
-      kind: c.kind,
-      blame: c.blame,
-      policy: c.policy,
-      firstSeen: entry.firstSeen,
-      originalStatements: c.statements,
-      minimizedStatements: statements,
-      text,
-      statement,
-      message: c.message,
-      notReplayable: replayable(c) ? undefined : 'recorded by the worker watchdog; the program alone does not reproduce it',
+        signature: c.signature,
+        kind: c.kind,
+        blame: c.blame,
+        policy: c.policy,
+        firstSeen: entry.firstSeen,
+        originalStatements: c.statements,
+        minimizedStatements: statements,
+        text,
+        statement,
+        message: c.message,
+        notReplayable: replayable(c) ? undefined : 'recorded by the worker watchdog; the program alone does not reproduce it',
       });
     } catch (e) {
       // a crash found is never dropped for a file that would not write: the run goes on, the entry keeps

@@ -45,9 +45,9 @@ export function prepareDirs(dirs: ReadonlyArray<readonly [dir: string, what: str
         made.push(...makeDirs(dir));
         fs.accessSync(dir, fs.constants.W_OK);
       } catch (e) {
+        // makeDirs fails (EEXIST) on a file in the way, so what passes is a directory
         throw new UserError(`${what} '${dir}' is not a writable directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      if (!fs.statSync(dir).isDirectory()) throw new UserError(`${what} '${dir}' is not a directory`);
     }
   } catch (e) {
     removeMadeDirs(made);
@@ -145,7 +145,8 @@ export function writeFilesAtomically(files: ReadonlyArray<readonly [file: string
     for (const [file] of files) {
       current = file;
       // a rename onto a directory fails only after the files before it are in place
-      if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new Error(fs.statSync(file).isDirectory() ? 'a directory is in the way' : 'not a regular file');
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (st && !st.isFile()) throw new Error(st.isDirectory() ? 'a directory is in the way' : 'not a regular file');
     }
     for (const [file, text] of files) {
       current = file;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Program, MachineWord } from '../program/ast.js';
 import { parseProgram } from '../program/parse.js';
 import { validateProgram } from '../program/validate.js';
-import { applyMachineWords, DEFAULT_CONFIG, deriveFacts, type MachineConfig } from '../machine/config.js';
+import { applyMachineWords, DEFAULT_CONFIG, deriveFacts, flagText, type MachineConfig } from '../machine/config.js';
 import { UserError } from '../util/errors.js';
 
 export interface LoadedProgram {
@@ -39,7 +39,7 @@ export function loadProgramText(text: string, file: string, overrides: readonly 
     deriveFacts(config);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    const from = overrides.length ? ` (with ${overrides.map((w) => `--${w.key.replace(/_/g, '-')} ${w.value}`).join(' ')})` : '';
+    const from = overrides.length ? ` (with ${flagText(overrides)})` : '';
     throw new UserError(`${program.machineLine ? 'machine line' : 'default machine'}${from}: ${e.message}`, file, program.machineLine || undefined);
   }
   // a relative policy path on the machine line is relative to the program file

@@ -54,6 +54,11 @@ export const MAX_FLUSH_QUEUE = 4096;
 
 export const MACHINE_KEYS = ['ram', 'policy', 'inval', 'fq', 'swiotlb', 'page', 'swiotlb_map_copy'] as const;
 
+/** Machine words as the CLI's flags spell them (`--swiotlb-map-copy dir`), for messages. */
+export function flagText(words: readonly MachineWord[]): string {
+  return words.map((w) => `--${w.key.replace(/_/g, '-')} ${w.value}`).join(' ');
+}
+
 /**
  * Applies `key=value` words over a base config. `where` names the source for
  * error messages (a file and line, or "--flag"); each word carries its column.
